@@ -1,0 +1,218 @@
+//! Choosing the answer, or saying there is none.
+//!
+//! Every passage sharing a word with the question gets a score (see `index.rs`: BM25 in
+//! units of one distinctive word, plus a bonus when the question repeats the passage's
+//! heading). A passage answers only when both hold:
+//!
+//! 1. **Coverage**: it contains at least [`MIN_COVERAGE`] of the question's distinct
+//!    content words (stop words and filler removed, stemmed). This is what makes
+//!    "cannot answer" reliable, whatever the corpus: a question about swallows' airspeed
+//!    or the world cup shares at most one incidental word with a shop's articles, and a
+//!    question with three content words needs two of them in one passage. BM25 alone
+//!    would rank *something* first for any question that shares a word.
+//! 2. **Score**: its score is at least the threshold ([`DEFAULT_THRESHOLD`] unless set
+//!    with `with_threshold`). With coverage doing the main work, the threshold rejects
+//!    questions whose only shared words are so common in the knowledge base that they
+//!    say nothing ("Acme?" when every article names the shop).
+//!
+//! The best-scoring passage that passes the coverage rule is checked against the
+//! threshold. When the question's language cannot be told and several languages match,
+//! the language with the most passages is preferred (see `Index::search`).
+//!
+//! A question with no content word at all ("ok?", "why?") cannot be answered; a message
+//! that is only a greeting or thanks gets a friendly reply (see `smalltalk.rs`).
+
+use async_trait::async_trait;
+use baton_core::decision::AgentAnswer;
+use baton_engine::ports::Answerer;
+use tracing::debug;
+
+use crate::KnowledgeBase;
+use crate::index::{Hit, ShelfResult};
+use crate::smalltalk;
+
+/// The default minimum score of an answer: the question's shared words must weigh at
+/// least half as much as one word found in a single passage. A word found in a third of
+/// the passages scores about 0.4, in half of them 0.25, in all of them almost 0; a word
+/// found in one passage about 1; a question that is a section's heading 1 more.
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
+/// The minimum fraction of the question's content words an answer must contain: all of
+/// one or two words, two of three, three of four or five.
+pub const MIN_COVERAGE: f32 = 0.6;
+
+/// Answers longer than this (in characters) are cut at the last sentence end before it:
+/// a chat reply, not a page.
+pub const MAX_ANSWER_CHARS: usize = 600;
+
+impl KnowledgeBase {
+    /// Answers `question` from the best-matching passage, or says why it cannot.
+    ///
+    /// The text is the passage in plain text, at most [`MAX_ANSWER_CHARS`] characters;
+    /// `source` is `article#Section` (the article alone for the text before its first
+    /// section); `score` is the passage's relevance score (see [`DEFAULT_THRESHOLD`]).
+    /// A message that is only a greeting or thanks gets a short friendly reply with
+    /// source `small-talk#greeting` or `small-talk#thanks` and score 0, unless switched
+    /// off with [`KnowledgeBase::without_small_talk`] or the knowledge base is empty (an
+    /// agent that knows nothing should not pretend to hold the conversation).
+    pub fn answer(&self, question: &str) -> AgentAnswer {
+        let answer = self.decide(question);
+        match &answer {
+            AgentAnswer::Answered { source, score, .. } => {
+                debug!(%source, score, "answered from the knowledge base");
+            }
+            AgentAnswer::CannotAnswer { reason } => debug!(%reason, "cannot answer"),
+        }
+        answer
+    }
+
+    fn decide(&self, question: &str) -> AgentAnswer {
+        if question.trim().is_empty() {
+            return cannot("the question is empty".into());
+        }
+        if self.index.len() == 0 {
+            return cannot("the knowledge base has no articles".into());
+        }
+        if self.small_talk
+            && let Some((kind, reply)) = smalltalk::recognise(question)
+        {
+            return AgentAnswer::Answered {
+                text: reply.into(),
+                source: kind.source().into(),
+                score: 0.0,
+            };
+        }
+
+        let results = self.index.search(question);
+        if results.iter().all(|r| r.terms.is_empty()) {
+            return cannot("the question has no content words to look up".into());
+        }
+        // `results` come in order of preference (language of the question, else the
+        // language with most passages first): the first language with a passage that
+        // covers the question gives the answer.
+        let Some(hit) = results.iter().find_map(best_covering) else {
+            return cannot(explain_low_coverage(&results));
+        };
+        if hit.score < self.threshold {
+            return cannot(format!(
+                "no article matches well enough (best score {:.2} < {:.2}, \"{}\")",
+                hit.score, self.threshold, hit.passage.source
+            ));
+        }
+        AgentAnswer::Answered {
+            text: trim_answer(&hit.passage.text, MAX_ANSWER_CHARS),
+            source: hit.passage.source.clone(),
+            score: hit.score,
+        }
+    }
+}
+
+#[async_trait]
+impl Answerer for KnowledgeBase {
+    async fn answer(&self, question: &str) -> AgentAnswer {
+        // Searching a knowledge base of help articles takes microseconds: no need to
+        // move it off the async worker.
+        KnowledgeBase::answer(self, question)
+    }
+}
+
+fn cannot(reason: String) -> AgentAnswer {
+    AgentAnswer::CannotAnswer { reason }
+}
+
+/// The best-scoring hit that contains enough of the question's words; the first one
+/// on a tie (hits come best first, in the index's order).
+fn best_covering<'a>(result: &'a ShelfResult<'a>) -> Option<&'a Hit<'a>> {
+    result
+        .hits
+        .iter()
+        .filter(|hit| coverage(result, hit) >= MIN_COVERAGE)
+        .fold(None, |best: Option<&Hit<'_>>, hit| match best {
+            Some(b) if b.score >= hit.score => Some(b),
+            _ => Some(hit),
+        })
+}
+
+fn coverage(result: &ShelfResult<'_>, hit: &Hit<'_>) -> f32 {
+    // `terms` is never empty when there is a hit: a hit shares a term with the question.
+    hit.matched.len() as f32 / result.terms.len().max(1) as f32
+}
+
+/// Why no passage covers enough of the question, naming the closest one.
+fn explain_low_coverage(results: &[ShelfResult<'_>]) -> String {
+    let candidates = results.iter().flat_map(|r| r.hits.iter().map(move |h| (r, h)));
+    let closest = candidates.fold(None, |best: Option<(&ShelfResult<'_>, &Hit<'_>)>, next| {
+        match best {
+            Some(b) if coverage(b.0, b.1) >= coverage(next.0, next.1) => Some(b),
+            _ => Some(next),
+        }
+    });
+    match closest {
+        None => {
+            let words: Vec<&str> = results
+                .iter()
+                .flat_map(|r| r.terms.iter().map(String::as_str))
+                .collect();
+            format!("no article mentions any of the words {}", words.join(", "))
+        }
+        Some((result, hit)) => format!(
+            "no article matches enough of the question: the closest, \"{}\", contains {} of \
+             its {} words ({}; {:.0}% < {:.0}%)",
+            hit.passage.source,
+            hit.matched.len(),
+            result.terms.len(),
+            hit.matched.join(", "),
+            coverage(result, hit) * 100.0,
+            MIN_COVERAGE * 100.0,
+        ),
+    }
+}
+
+/// Cuts `text` to at most `max` characters, at the last sentence or line end when there
+/// is one in the second half, else at the last space with an ellipsis.
+pub(crate) fn trim_answer(text: &str, max: usize) -> String {
+    let text = text.trim();
+    let Some((cut, _)) = text.char_indices().nth(max) else {
+        return text.to_string();
+    };
+    let head = &text[..cut];
+    let sentence_end = head
+        .char_indices()
+        .filter(|&(i, c)| {
+            let next = head[i + c.len_utf8()..].chars().next();
+            match c {
+                '.' | '!' | '?' => next.is_none_or(char::is_whitespace),
+                '\n' => true,
+                _ => false,
+            }
+        })
+        .map(|(i, c)| if c == '\n' { i } else { i + c.len_utf8() })
+        .filter(|&end| head[..end].chars().count() >= max / 2)
+        .last();
+    match sentence_end {
+        Some(end) => head[..end].trim_end().to_string(),
+        None => {
+            let end = head.rfind(char::is_whitespace).unwrap_or(head.len());
+            format!("{}…", head[..end].trim_end())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_trim(text: &str, max: usize, expected: &str) {
+        assert_eq!(trim_answer(text, max), expected, "text: {text:?}");
+    }
+
+    #[test]
+    fn answers_are_cut_at_a_sentence_end() {
+        check_trim("Short. Text.", 20, "Short. Text.");
+        check_trim("One two. Three four. Five six seven.", 25, "One two. Three four.");
+        check_trim("Version 1.5 is out. It is great fun!", 30, "Version 1.5 is out.");
+        check_trim("- item one\n- item two\n- item three", 28, "- item one\n- item two");
+        check_trim("No sentence end in this long line", 20, "No sentence end in…");
+        check_trim("Tiny. Then a very long sentence without end", 30, "Tiny. Then a very long…");
+    }
+}

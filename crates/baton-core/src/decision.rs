@@ -1,0 +1,234 @@
+//! The handoff policy: from the settings and the signals of one visitor message to a
+//! [`Decision`], with a human-readable explanation (B5).
+//!
+//! Signal order follows the reference product: an agent that is paused hands off before
+//! anything else is looked at; then the visitor asking for a human; then the custom
+//! phrases (and plugin matchers); only when no trigger fired is the agent's own answer
+//! consulted, and "cannot answer" is the last trigger.
+
+use std::ops::Range;
+
+use crate::settings::{HandoffSettings, Process};
+
+/// Why a conversation is handed off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// The customer agent had no answer (F2a).
+    CannotAnswer,
+    /// The visitor asked for a human (F2b). `span` is a byte range of the message.
+    AsksForHuman { matched: String, span: Range<usize> },
+    /// The customer agent is paused (F2c).
+    AgentPaused,
+    /// A custom phrase matched (F3). `matched` is the phrase as configured.
+    Custom { matched: String, span: Range<usize> },
+    /// A trigger-matcher plugin matched (B2).
+    Plugin {
+        plugin: String,
+        matched: String,
+        span: Option<Range<usize>>,
+    },
+}
+
+impl Trigger {
+    /// The stable name of the trigger kind, as used by the API and the metrics.
+    pub fn kind(&self) -> String {
+        match self {
+            Trigger::CannotAnswer => "cannot_answer".into(),
+            Trigger::AsksForHuman { .. } => "asks_for_human".into(),
+            Trigger::AgentPaused => "agent_paused".into(),
+            Trigger::Custom { .. } => "custom".into(),
+            Trigger::Plugin { plugin, .. } => format!("plugin:{plugin}"),
+        }
+    }
+
+    /// The text that fired the trigger, when there is one.
+    pub fn matched(&self) -> Option<&str> {
+        match self {
+            Trigger::CannotAnswer | Trigger::AgentPaused => None,
+            Trigger::AsksForHuman { matched, .. }
+            | Trigger::Custom { matched, .. }
+            | Trigger::Plugin { matched, .. } => Some(matched),
+        }
+    }
+
+    /// Byte range of the message that fired the trigger.
+    pub fn span(&self) -> Option<Range<usize>> {
+        match self {
+            Trigger::CannotAnswer | Trigger::AgentPaused => None,
+            Trigger::AsksForHuman { span, .. } | Trigger::Custom { span, .. } => {
+                Some(span.clone())
+            }
+            Trigger::Plugin { span, .. } => span.clone(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Trigger::CannotAnswer => "the customer agent could not answer the question".into(),
+            Trigger::AsksForHuman { matched, .. } => {
+                format!("the visitor asked for a human (\"{matched}\")")
+            }
+            Trigger::AgentPaused => "the customer agent is paused".into(),
+            Trigger::Custom { matched, .. } => {
+                format!("the message contains the custom trigger \"{matched}\"")
+            }
+            Trigger::Plugin {
+                plugin, matched, ..
+            } => format!("the matcher plugin \"{plugin}\" matched \"{matched}\""),
+        }
+    }
+}
+
+/// What the customer agent made of the message, when it was asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentAnswer {
+    /// An answer with the article it came from and its relevance score.
+    Answered {
+        text: String,
+        source: String,
+        score: f32,
+    },
+    /// No answer good enough; `reason` says why (for the explanation).
+    CannotAnswer { reason: String },
+}
+
+/// The facts about one visitor message that the policy needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signals {
+    /// The first trigger among the enabled built-in matchers and plugin matchers
+    /// (see [`first_trigger`]); `None` when none fired.
+    pub trigger: Option<Trigger>,
+    /// The agent's answer; `None` when the agent was not asked (a trigger fired and
+    /// the process hands off, or the agent is paused).
+    pub answer: Option<AgentAnswer>,
+}
+
+/// The text the agent sends when it keeps the conversation but has nothing to say.
+pub const FALLBACK_REPLY: &str =
+    "I'm sorry, I don't have an answer to that. Could you rephrase your question?";
+
+/// What happens to one visitor message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// The customer agent answers and keeps the conversation.
+    Reply { text: String, explanation: String },
+    /// The conversation goes to humans.
+    Handoff {
+        trigger: Trigger,
+        process: HandoffProcess,
+        explanation: String,
+    },
+    /// Nobody answers (the agent is paused and the paused trigger is switched off).
+    Silent { explanation: String },
+}
+
+impl Decision {
+    pub fn explanation(&self) -> &str {
+        match self {
+            Decision::Reply { explanation, .. }
+            | Decision::Handoff { explanation, .. }
+            | Decision::Silent { explanation } => explanation,
+        }
+    }
+}
+
+/// The two processes that actually hand off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffProcess {
+    Live,
+    Async,
+}
+
+impl HandoffProcess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffProcess::Live => "live",
+            HandoffProcess::Async => "async",
+        }
+    }
+}
+
+/// Whether the engine must ask the agent for an answer before calling [`decide`]: only
+/// when the agent is not paused and either no trigger fired or the process is `none`
+/// (the agent keeps answering).
+pub fn needs_answer(settings: &HandoffSettings, agent_paused: bool, trigger: Option<&Trigger>) -> bool {
+    if agent_paused {
+        return false;
+    }
+    match trigger {
+        None => true,
+        Some(Trigger::AgentPaused) => false,
+        Some(_) => settings.process == Process::None,
+    }
+}
+
+/// Applies the enabled default triggers in their order of precedence. `human` and
+/// `custom` are the results of the built-in matchers; `plugin` the first plugin hit.
+pub fn first_trigger(
+    settings: &HandoffSettings,
+    agent_paused: bool,
+    human: Option<Trigger>,
+    custom: Option<Trigger>,
+    plugin: Option<Trigger>,
+) -> Option<Trigger> {
+    if agent_paused && settings.default_triggers.agent_paused {
+        return Some(Trigger::AgentPaused);
+    }
+    let human = human.filter(|_| settings.default_triggers.asks_for_human);
+    human.or(custom).or(plugin)
+}
+
+/// The policy. Pure: the same inputs always give the same decision.
+pub fn decide(settings: &HandoffSettings, agent_paused: bool, signals: Signals) -> Decision {
+    let trigger = signals.trigger.or_else(|| match &signals.answer {
+        Some(AgentAnswer::CannotAnswer { .. }) if settings.default_triggers.cannot_answer => {
+            Some(Trigger::CannotAnswer)
+        }
+        _ => None,
+    });
+    let answer_reply = |prefix: String| match &signals.answer {
+        Some(AgentAnswer::Answered { text, source, .. }) => Decision::Reply {
+            text: text.clone(),
+            explanation: format!("{prefix}the customer agent answered from \"{source}\"."),
+        },
+        Some(AgentAnswer::CannotAnswer { reason }) => Decision::Reply {
+            text: FALLBACK_REPLY.into(),
+            explanation: format!(
+                "{prefix}the customer agent could not answer ({reason}) and keeps the conversation."
+            ),
+        },
+        None => Decision::Silent {
+            explanation: format!("{prefix}nobody answers."),
+        },
+    };
+    match trigger {
+        Some(trigger) => {
+            let process = match settings.process {
+                Process::Live => HandoffProcess::Live,
+                Process::Async => HandoffProcess::Async,
+                Process::None => {
+                    return answer_reply(format!(
+                        "Handoff process is \"none\": {} but ",
+                        trigger.describe()
+                    ));
+                }
+            };
+            let explanation = format!(
+                "Handoff ({}) because {}.",
+                process.as_str(),
+                trigger.describe()
+            );
+            Decision::Handoff {
+                trigger,
+                process,
+                explanation,
+            }
+        }
+        None if agent_paused => Decision::Silent {
+            explanation: "The customer agent is paused and the \"agent paused\" trigger is \
+                          switched off: the message waits for a human."
+                .into(),
+        },
+        None => answer_reply("No trigger fired: ".into()),
+    }
+}

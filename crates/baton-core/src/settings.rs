@@ -1,0 +1,266 @@
+//! The one handoff configuration shared by every channel (F1–F8), and its validation.
+//!
+//! Validation is pure: references (users, teams, inboxes) are checked against a
+//! [`Directory`] snapshot the caller reads from the store in the same transaction as the
+//! write, so a settings document is never stored pointing at something missing.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{InboxId, TeamId, UserId, WorkflowId};
+
+/// Longest custom phrase, in characters.
+pub const MAX_PHRASE_CHARS: usize = 200;
+/// Most custom phrases in one settings document.
+pub const MAX_PHRASES: usize = 20_000;
+/// Longest handoff message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffSettings {
+    pub default_triggers: DefaultTriggers,
+    pub custom_triggers: Vec<String>,
+    pub process: Process,
+    pub destination: Option<Destination>,
+    pub messages: HandoffMessages,
+    pub unassigned_chat: UnassignedChat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultTriggers {
+    pub cannot_answer: bool,
+    pub asks_for_human: bool,
+    pub agent_paused: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Process {
+    Live,
+    Async,
+    None,
+}
+
+impl Process {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Process::Live => "live",
+            Process::Async => "async",
+            Process::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Destination {
+    UsersAndTeams {
+        inbox_id: InboxId,
+        user_ids: Vec<UserId>,
+        team_ids: Vec<TeamId>,
+    },
+    Workflow {
+        workflow_id: WorkflowId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffMessages {
+    pub available: String,
+    pub unavailable: String,
+    pub unassigned_by_workflow: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnassignedChat {
+    KeepOpen,
+    Close,
+}
+
+impl Default for HandoffSettings {
+    /// What a new installation starts with: every default trigger on, live handoff to
+    /// whoever is routed once an admin names a destination.
+    fn default() -> Self {
+        HandoffSettings {
+            default_triggers: DefaultTriggers {
+                cannot_answer: true,
+                asks_for_human: true,
+                agent_paused: true,
+            },
+            custom_triggers: Vec::new(),
+            process: Process::None,
+            destination: None,
+            messages: HandoffMessages {
+                available: "Thanks for your patience — I'm connecting you with a member of our \
+                            team now."
+                    .into(),
+                unavailable: "Our team isn't available right now. We've passed your \
+                              conversation on and someone will follow up with you soon."
+                    .into(),
+                unassigned_by_workflow: "Thanks — your request has been logged and our team \
+                                         will pick it up shortly."
+                    .into(),
+            },
+            unassigned_chat: UnassignedChat::KeepOpen,
+        }
+    }
+}
+
+/// A user as routing and validation see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub paid_seat: bool,
+}
+
+/// The facts validation needs about what exists.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub users: HashMap<UserId, DirectoryUser>,
+    pub teams: HashSet<TeamId>,
+    pub inboxes: HashSet<InboxId>,
+}
+
+/// One invalid value, named by its JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl HandoffSettings {
+    /// Checks values and references and returns the settings in canonical form: phrases
+    /// trimmed, blank and repeated phrases dropped, the destination dropped when the
+    /// process is `none`.
+    pub fn validate(mut self, directory: &Directory) -> Result<HandoffSettings, FieldError> {
+        let mut seen = HashSet::new();
+        let mut phrases = Vec::with_capacity(self.custom_triggers.len());
+        for (i, phrase) in self.custom_triggers.iter().enumerate() {
+            let phrase = phrase.trim();
+            if phrase.chars().count() > MAX_PHRASE_CHARS {
+                return Err(FieldError::new(
+                    format!("custom_triggers[{i}]"),
+                    format!("a trigger phrase has at most {MAX_PHRASE_CHARS} characters"),
+                ));
+            }
+            if !phrase.is_empty() && seen.insert(phrase.to_lowercase()) {
+                phrases.push(phrase.to_owned());
+            }
+        }
+        if phrases.len() > MAX_PHRASES {
+            return Err(FieldError::new(
+                "custom_triggers",
+                format!("at most {MAX_PHRASES} trigger phrases"),
+            ));
+        }
+        self.custom_triggers = phrases;
+
+        for (name, text) in [
+            ("available", &self.messages.available),
+            ("unavailable", &self.messages.unavailable),
+            ("unassigned_by_workflow", &self.messages.unassigned_by_workflow),
+        ] {
+            if text.chars().count() > MAX_MESSAGE_CHARS {
+                return Err(FieldError::new(
+                    format!("messages.{name}"),
+                    format!("a handoff message has at most {MAX_MESSAGE_CHARS} characters"),
+                ));
+            }
+        }
+        if self.process != Process::None && self.messages.available.trim().is_empty() {
+            return Err(FieldError::new(
+                "messages.available",
+                "the visitor must be told something when the team is available",
+            ));
+        }
+        if self.process != Process::None && self.messages.unavailable.trim().is_empty() {
+            return Err(FieldError::new(
+                "messages.unavailable",
+                "the visitor must be told something when the team is unavailable",
+            ));
+        }
+
+        match (self.process, &self.destination) {
+            (Process::None, _) => self.destination = None,
+            (_, None) => {
+                return Err(FieldError::new(
+                    "destination",
+                    format!(
+                        "process \"{}\" needs a destination for the conversations",
+                        self.process.as_str()
+                    ),
+                ));
+            }
+            (_, Some(destination)) => validate_destination(destination, directory)?,
+        }
+        Ok(self)
+    }
+}
+
+fn validate_destination(destination: &Destination, directory: &Directory) -> Result<(), FieldError> {
+    match destination {
+        Destination::Workflow { .. } => Err(FieldError::new(
+            "destination.kind",
+            "workflow destinations are not available yet: ticket-based workflows arrive with \
+             the ticketing module; use \"users_and_teams\"",
+        )),
+        Destination::UsersAndTeams {
+            inbox_id,
+            user_ids,
+            team_ids,
+        } => {
+            if !directory.inboxes.contains(inbox_id) {
+                return Err(FieldError::new(
+                    "destination.inbox_id",
+                    format!("no inbox or help desk has id {inbox_id}"),
+                ));
+            }
+            if user_ids.is_empty() && team_ids.is_empty() {
+                return Err(FieldError::new(
+                    "destination",
+                    "name at least one user or team to assign conversations to",
+                ));
+            }
+            for (i, user) in user_ids.iter().enumerate() {
+                match directory.users.get(user) {
+                    None => {
+                        return Err(FieldError::new(
+                            format!("destination.user_ids[{i}]"),
+                            format!("no user has id {user}"),
+                        ));
+                    }
+                    Some(u) if !u.paid_seat => {
+                        return Err(FieldError::new(
+                            format!("destination.user_ids[{i}]"),
+                            format!(
+                                "user {user} has no paid seat: only users with a sales or \
+                                 service seat can be in routing rules"
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (i, team) in team_ids.iter().enumerate() {
+                if !directory.teams.contains(team) {
+                    return Err(FieldError::new(
+                        format!("destination.team_ids[{i}]"),
+                        format!("no team has id {team}"),
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}

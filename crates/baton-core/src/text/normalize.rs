@@ -1,0 +1,205 @@
+//! Word segmentation and folding shared by the phrase matcher and the human-request
+//! detector.
+//!
+//! A text becomes a *stream*: every word folded (Unicode NFKD, combining marks dropped,
+//! lowercased, only letters and digits kept) and preceded by one ASCII space, e.g.
+//! `"Perché, REFUNDS?"` becomes `" perche refunds"`. Because folded words never contain a
+//! space, a space in the stream always means "a word starts here": that is the word
+//! boundary marker the Aho-Corasick patterns start with. Each word remembers its byte
+//! range in the original text, so a hit in the stream maps back to what the visitor wrote.
+//!
+//! Apostrophes, hyphens and all punctuation separate words (`"l'operatore"` is `l` +
+//! `operatore`, `"don't"` is `don` + `t`); phrases are tokenized the same way, so both
+//! sides agree.
+
+use std::ops::Range;
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// One word of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Word {
+    /// Byte range in the original text.
+    pub(crate) orig: Range<usize>,
+    /// Byte range of the folded word in [`Tokens::stream`] (the space before it excluded).
+    pub(crate) norm: Range<usize>,
+    /// Whether clause punctuation (`. , ; : ! ?`, brackets, a line break…) separates this
+    /// word from the previous one. The first word always has it. Only the detector uses it:
+    /// custom phrases deliberately match across punctuation.
+    pub(crate) clause_start: bool,
+}
+
+/// A segmented, folded text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokens {
+    pub(crate) stream: String,
+    pub(crate) words: Vec<Word>,
+}
+
+impl Tokens {
+    pub(crate) fn new(text: &str) -> Tokens {
+        // ASCII prose folds to at most one byte per input byte plus the first space.
+        let mut tokens = Tokens {
+            stream: String::with_capacity(text.len() + 1),
+            words: Vec::with_capacity(text.len() / 5 + 1),
+        };
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        let mut clause_start = true;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_alphanumeric() {
+                i = tokens.push_word(text, i, clause_start);
+                clause_start = false;
+            } else if b.is_ascii() {
+                clause_start |= is_clause_break(char::from(b));
+                i += 1;
+            } else {
+                let Some(c) = char_at(text, i) else { break };
+                if is_word_char(c) {
+                    i = tokens.push_word(text, i, clause_start);
+                    clause_start = false;
+                } else {
+                    clause_start |= is_clause_break(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+        tokens
+    }
+
+    /// The folded text of word `i`.
+    pub(crate) fn word(&self, i: usize) -> &str {
+        self.words.get(i).and_then(|w| self.stream.get(w.norm.clone())).unwrap_or("")
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Appends the word starting at byte `start` and returns the byte just after it.
+    fn push_word(&mut self, text: &str, start: usize, clause_start: bool) -> usize {
+        let bytes = text.as_bytes();
+        let mut end = start;
+        let mut ascii = true;
+        while end < bytes.len() {
+            let b = bytes[end];
+            if b.is_ascii_alphanumeric() {
+                end += 1;
+            } else if b.is_ascii() {
+                break;
+            } else {
+                match char_at(text, end) {
+                    Some(c) if is_word_char(c) => {
+                        ascii = false;
+                        end += c.len_utf8();
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let raw = text.get(start..end).unwrap_or("");
+        self.stream.push(' ');
+        let norm_start = self.stream.len();
+        if ascii {
+            // Fast path for the common case: folding ASCII is lowercasing in place.
+            self.stream.push_str(raw);
+            if let Some(pushed) = self.stream.get_mut(norm_start..) {
+                pushed.make_ascii_lowercase();
+            }
+        } else {
+            fold_into(raw, &mut self.stream);
+        }
+        if self.stream.len() == norm_start {
+            // Only marks or characters that fold to nothing: not a word after all.
+            self.stream.truncate(norm_start - 1);
+        } else {
+            self.words.push(Word {
+                orig: start..end,
+                norm: norm_start..self.stream.len(),
+                clause_start,
+            });
+        }
+        end
+    }
+}
+
+/// Folds `raw` (one word) into `out`: compatibility decomposition, combining marks
+/// dropped, lowercase, letters and digits only.
+pub(crate) fn fold_into(raw: &str, out: &mut String) {
+    for c in raw.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        decompose_compatible(c, |d| {
+            for l in d.to_lowercase() {
+                // Keeping only alphanumerics guarantees the stream's separator never
+                // appears inside a word (some NFKD expansions contain spaces).
+                if l.is_alphanumeric() && !is_combining_mark(l) {
+                    // Greek final sigma is a positional variant of σ.
+                    out.push(if l == 'ς' { 'σ' } else { l });
+                }
+            }
+        });
+    }
+}
+
+/// The folded words of a short text (a configured phrase), in order.
+pub(crate) fn folded_words(text: &str) -> Vec<String> {
+    let tokens = Tokens::new(text);
+    (0..tokens.len()).map(|i| tokens.word(i).to_owned()).collect()
+}
+
+fn char_at(text: &str, i: usize) -> Option<char> {
+    text.get(i..).and_then(|rest| rest.chars().next())
+}
+
+/// Letters, digits and combining marks (so a decomposed `e\u{301}` stays one word).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c)
+}
+
+fn is_clause_break(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '\n' | '\r'
+            | '…' | '¿' | '¡' | '—' | '–' | '•' | '|' | '"' | '“' | '”' | '«' | '»'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expected_stream: &str, expected_originals: &[&str]) {
+        let tokens = Tokens::new(text);
+        assert_eq!(tokens.stream, expected_stream, "stream of {text:?}");
+        let originals: Vec<&str> =
+            tokens.words.iter().map(|w| text.get(w.orig.clone()).unwrap_or("?")).collect();
+        assert_eq!(originals, expected_originals, "words of {text:?}");
+    }
+
+    #[test]
+    fn segments_and_folds() {
+        check("", "", &[]);
+        check("  ...  ", "", &[]);
+        check("Refund", " refund", &["Refund"]);
+        check("Perché, REFUNDS?", " perche refunds", &["Perché", "REFUNDS"]);
+        check("l'operatore", " l operatore", &["l", "operatore"]);
+        check("don’t", " don t", &["don", "t"]);
+        check("e\u{301}lan", " elan", &["e\u{301}lan"]);
+        check("\u{301} x", " x", &["x"]);
+        check("ﬁle №5", " file 5", &["ﬁle", "5"]);
+        check("ΟΔΟΣ οδος", " οδοσ οδοσ", &["ΟΔΟΣ", "οδος"]);
+        check("Straße", " straße", &["Straße"]);
+        check("c'è una persona?", " c e una persona", &["c", "è", "una", "persona"]);
+    }
+
+    #[test]
+    fn clause_starts() {
+        let tokens = Tokens::new("No, I want a human. Now");
+        let starts: Vec<bool> = tokens.words.iter().map(|w| w.clause_start).collect();
+        assert_eq!(starts, [true, true, false, false, false, true]);
+    }
+}

@@ -1,0 +1,378 @@
+//! The engine: one visitor message from arrival to stored decision, and the staff-side
+//! changes that move conversations (claims, closes, availability), each followed by the
+//! events and metrics it causes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_core::decision::{self, AgentAnswer, Decision, Signals, Trigger};
+use baton_core::ids::{ConversationId, UserId};
+use baton_core::people::Availability;
+use baton_core::settings::{FieldError, HandoffSettings};
+use baton_core::text::detect_human_request;
+use chrono::Utc;
+use tokio::sync::{Notify, broadcast};
+
+use crate::events::Event;
+use crate::model::{
+    Assignee, Assignment, Conversation, HandoffPlan, Message, Reply, Turn, TurnAction,
+    TurnOutcome, User, VersionedSettings,
+};
+use crate::ports::{Answerer, Store, StoreResult};
+use crate::snapshot::{Compiled, SnapshotCache};
+use crate::summary::summarize;
+use crate::Telemetry;
+
+/// Tunables of the engine. Defaults suit one host; several hosts may want a shorter
+/// `snapshot_ttl`.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long a settings snapshot is trusted before it is re-read (changes made on
+    /// this host apply at once; on others within this time).
+    pub snapshot_ttl: Duration,
+    /// How often the outbox is swept for messages a crash left undelivered.
+    pub outbox_sweep: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            snapshot_ttl: Duration::from_secs(1),
+            outbox_sweep: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What the visitor gets back for one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestResult {
+    pub replies: Vec<Reply>,
+    /// `None` when the message was a repeat, or when a human holds the conversation.
+    pub decision: Option<Decision>,
+}
+
+/// The answer to "what would happen to this message?" (B5), computed without writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    pub decision: Decision,
+    pub settings_version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    answerer: Arc<dyn Answerer>,
+    telemetry: Arc<dyn Telemetry>,
+    snapshot: SnapshotCache,
+    events: broadcast::Sender<Event>,
+    outbox_ready: Notify,
+    config: EngineConfig,
+}
+
+impl Engine {
+    pub fn new(
+        store: Arc<dyn Store>,
+        answerer: Arc<dyn Answerer>,
+        telemetry: Arc<dyn Telemetry>,
+        config: EngineConfig,
+    ) -> Engine {
+        let (events, _) = broadcast::channel(4096);
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                answerer,
+                telemetry,
+                snapshot: SnapshotCache::new(config.snapshot_ttl),
+                events,
+                outbox_ready: Notify::new(),
+                config,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Live events, for SSE streams and inbox views.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Ingests one visitor message of an existing conversation.
+    pub async fn ingest(
+        &self,
+        conversation_id: ConversationId,
+        text: &str,
+        client_message_id: Option<&str>,
+    ) -> StoreResult<IngestResult> {
+        if text.trim().is_empty() {
+            return Err(FieldError::new("text", "the message is empty").into());
+        }
+        let store = &*self.inner.store;
+        // A repeat must not be decided again: the agent might answer differently now.
+        if let Some(key) = client_message_id {
+            if let Some(replies) = store.replay(conversation_id, key).await? {
+                return Ok(IngestResult {
+                    replies,
+                    decision: None,
+                });
+            }
+        }
+        let conversation = store.conversation(conversation_id).await?;
+        let snapshot = self.inner.snapshot.get(store).await?;
+        let (action, decision) = if conversation.assignee != Assignee::Agent {
+            // Handed off: humans hold it (or will, from the queue); the agent is silent.
+            (TurnAction::Store, None)
+        } else {
+            let decision = self
+                .decide(&snapshot.compiled, snapshot.agent_paused, text)
+                .await;
+            let action = match &decision {
+                Decision::Reply { text, .. } => TurnAction::Reply(text.clone()),
+                Decision::Silent { .. } => TurnAction::Store,
+                Decision::Handoff {
+                    trigger,
+                    process,
+                    explanation,
+                } => {
+                    let transcript = store.messages(conversation_id, None).await?;
+                    TurnAction::Handoff(HandoffPlan {
+                        trigger: trigger.clone(),
+                        process: *process,
+                        settings_version: snapshot.compiled.version,
+                        settings: snapshot.compiled.settings.clone(),
+                        explanation: explanation.clone(),
+                        summary: summarize(&conversation, &transcript, text, explanation),
+                    })
+                }
+            };
+            (action, Some(decision))
+        };
+        let outcome = store
+            .commit_turn(Turn {
+                conversation_id,
+                text: text.to_owned(),
+                client_message_id: client_message_id.map(str::to_owned),
+                action,
+                now: Utc::now(),
+            })
+            .await?;
+        match outcome {
+            TurnOutcome::Duplicate { replies } => Ok(IngestResult {
+                replies,
+                decision: None,
+            }),
+            TurnOutcome::Stored {
+                visitor_message,
+                replies,
+                handoff,
+            } => {
+                self.inner
+                    .telemetry
+                    .message_ingested(&conversation.channel);
+                self.publish(Event::Message(visitor_message));
+                if let Some(handoff) = handoff {
+                    self.inner
+                        .telemetry
+                        .handoff(&handoff.trigger_kind, handoff.process.as_str());
+                    self.assigned(handoff.assignment.into_iter().collect());
+                }
+                self.inner.outbox_ready.notify_one();
+                Ok(IngestResult {
+                    replies: replies
+                        .into_iter()
+                        .map(|m| Reply {
+                            author: m.author,
+                            text: m.text,
+                        })
+                        .collect(),
+                    decision,
+                })
+            }
+        }
+    }
+
+    /// What would happen to `text` now, with no side effects. `agent_paused` overrides
+    /// the stored switch when given.
+    pub async fn simulate(
+        &self,
+        text: &str,
+        agent_paused: Option<bool>,
+    ) -> StoreResult<Simulation> {
+        let snapshot = self.inner.snapshot.get(&*self.inner.store).await?;
+        let paused = agent_paused.unwrap_or(snapshot.agent_paused);
+        let decision = self.decide(&snapshot.compiled, paused, text).await;
+        Ok(Simulation {
+            decision,
+            settings_version: snapshot.compiled.version,
+        })
+    }
+
+    async fn decide(&self, compiled: &Compiled, agent_paused: bool, text: &str) -> Decision {
+        let settings = &compiled.settings;
+        let human = detect_human_request(text).map(|hit| Trigger::AsksForHuman {
+            matched: text.get(hit.span.clone()).unwrap_or_default().to_owned(),
+            span: hit.span,
+        });
+        let custom = compiled.phrases.find(text).map(|hit| Trigger::Custom {
+            matched: hit.phrase,
+            span: hit.span,
+        });
+        let trigger = decision::first_trigger(settings, agent_paused, human, custom, None);
+        let answer: Option<AgentAnswer> =
+            if decision::needs_answer(settings, agent_paused, trigger.as_ref()) {
+                Some(self.inner.answerer.answer(text).await)
+            } else {
+                None
+            };
+        decision::decide(settings, agent_paused, Signals { trigger, answer })
+    }
+
+    pub async fn settings(&self) -> StoreResult<VersionedSettings> {
+        self.inner.store.settings().await
+    }
+
+    pub async fn put_settings(
+        &self,
+        actor: UserId,
+        settings: HandoffSettings,
+    ) -> StoreResult<VersionedSettings> {
+        let stored = self.inner.store.put_settings(actor, settings, Utc::now()).await?;
+        self.inner.snapshot.invalidate().await;
+        Ok(stored)
+    }
+
+    pub async fn agent_paused(&self) -> StoreResult<bool> {
+        self.inner.store.agent_paused().await
+    }
+
+    pub async fn set_agent_paused(&self, actor: UserId, paused: bool) -> StoreResult<bool> {
+        let paused = self
+            .inner
+            .store
+            .set_agent_paused(actor, paused, Utc::now())
+            .await?;
+        self.inner.snapshot.invalidate().await;
+        Ok(paused)
+    }
+
+    pub async fn set_availability(
+        &self,
+        user: UserId,
+        availability: Availability,
+    ) -> StoreResult<User> {
+        let drained = self
+            .inner
+            .store
+            .set_availability(user, availability, Utc::now())
+            .await?;
+        self.assigned(drained.assignments);
+        Ok(drained.value)
+    }
+
+    pub async fn set_capacity(&self, user: UserId, capacity: u32) -> StoreResult<User> {
+        let drained = self
+            .inner
+            .store
+            .set_capacity(user, capacity, Utc::now())
+            .await?;
+        self.assigned(drained.assignments);
+        Ok(drained.value)
+    }
+
+    pub async fn claim(&self, id: ConversationId, user: UserId) -> StoreResult<Conversation> {
+        let conversation = self.inner.store.claim(id, user, Utc::now()).await?;
+        self.publish(Event::Assigned(Assignment {
+            conversation_id: id,
+            user_id: user,
+            waited_seconds: 0.0,
+            rule: "manual claim".into(),
+        }));
+        Ok(conversation)
+    }
+
+    pub async fn staff_reply(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        text: &str,
+    ) -> StoreResult<Message> {
+        if text.trim().is_empty() {
+            return Err(FieldError::new("text", "the message is empty").into());
+        }
+        let message = self
+            .inner
+            .store
+            .staff_reply(id, user, text, Utc::now())
+            .await?;
+        self.inner.outbox_ready.notify_one();
+        Ok(message)
+    }
+
+    pub async fn close(&self, id: ConversationId, actor: UserId) -> StoreResult<Conversation> {
+        let drained = self.inner.store.close(id, actor, Utc::now()).await?;
+        self.publish(Event::Closed(id));
+        self.assigned(drained.assignments);
+        Ok(drained.value)
+    }
+
+    fn assigned(&self, assignments: Vec<Assignment>) {
+        for assignment in assignments {
+            self.inner.telemetry.assigned(assignment.waited_seconds);
+            self.publish(Event::Assigned(assignment));
+        }
+    }
+
+    fn publish(&self, event: Event) {
+        // No subscriber is not an error: live views are optional.
+        let _ = self.inner.events.send(event);
+    }
+
+    /// Delivers outbox messages until the process ends: after every commit that wrote
+    /// some, and on a timer for what a crash left behind.
+    pub async fn run_outbox(self) {
+        let sweep = self.inner.config.outbox_sweep;
+        loop {
+            match self.deliver_outbox().await {
+                Ok(0) => {
+                    let _ = tokio::time::timeout(sweep, self.inner.outbox_ready.notified()).await;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, stage = "outbox", "delivery failed");
+                    tokio::time::sleep(sweep).await;
+                }
+            }
+        }
+    }
+
+    /// Delivers one batch; returns how many messages it delivered.
+    pub async fn deliver_outbox(&self) -> StoreResult<usize> {
+        let items = self.inner.store.pending_outbox(256).await?;
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let mut delivered = Vec::with_capacity(items.len());
+        let mut per_channel: HashMap<String, usize> = HashMap::new();
+        for item in items {
+            // Web chat delivers through live events (SSE reads them, and replays from the
+            // message table on reconnect), so publishing is delivery.
+            *per_channel.entry(item.channel.clone()).or_default() += 1;
+            delivered.push(item.id);
+            self.publish(Event::Message(item.message));
+        }
+        self.inner
+            .store
+            .mark_delivered(&delivered, Utc::now())
+            .await?;
+        tracing::debug!(?per_channel, "outbox delivered");
+        Ok(delivered.len())
+    }
+}

@@ -1,0 +1,257 @@
+//! The records the engine reads and writes through its ports. They are the engine's
+//! vocabulary, not wire types: HTTP DTOs and database rows convert to and from them at
+//! the edges.
+
+use baton_core::decision::{HandoffProcess, Trigger};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::people::{Availability, Permission, Seat};
+use baton_core::settings::HandoffSettings;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub seat: Seat,
+    pub permissions: Vec<Permission>,
+    pub capacity: u32,
+    pub availability: Availability,
+    pub open_conversations: u32,
+}
+
+impl User {
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub name: String,
+    pub email: String,
+    pub seat: Seat,
+    pub permissions: Vec<Permission>,
+    pub capacity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub user_ids: Vec<UserId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxKind {
+    Inbox,
+    HelpDesk,
+}
+
+impl InboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxKind::Inbox => "inbox",
+            InboxKind::HelpDesk => "help_desk",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbox {
+    pub id: InboxId,
+    pub name: String,
+    pub kind: InboxKind,
+}
+
+/// The stored settings with their version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionedSettings {
+    pub version: i64,
+    pub settings: HandoffSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationStatus {
+    Open,
+    Closed,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Closed => "closed",
+        }
+    }
+}
+
+/// Who holds a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignee {
+    /// The customer agent answers.
+    Agent,
+    /// A human holds it; the agent stays silent.
+    User(UserId),
+    /// Handed off, waiting for a human (queued), or left unassigned.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Visitor {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What was recorded when the conversation was handed off (B5, B6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffRecord {
+    pub trigger_kind: String,
+    pub matched: Option<String>,
+    pub process: HandoffProcess,
+    pub at: DateTime<Utc>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub channel: String,
+    pub status: ConversationStatus,
+    pub assignee: Assignee,
+    pub visitor: Visitor,
+    pub inbox_id: Option<InboxId>,
+    pub handoff: Option<HandoffRecord>,
+    /// Waiting in the queue for an eligible user.
+    pub queued: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Visitor,
+    Agent,
+    System,
+    User,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Visitor => "visitor",
+            Author::Agent => "agent",
+            Author::System => "system",
+            Author::User => "user",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub author: Author,
+    pub author_user_id: Option<UserId>,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the visitor sees in answer to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub author: Author,
+    pub text: String,
+}
+
+/// Conversation lists for the human side (B8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Open, handed off, no human holds it (the queue first, oldest first).
+    Unassigned,
+    /// Open and held by the caller.
+    Mine(UserId),
+    /// Every open conversation.
+    Open,
+    /// Everything.
+    All,
+}
+
+/// One visitor message and what the policy decided for it, to be stored in one
+/// transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub conversation_id: ConversationId,
+    pub text: String,
+    pub client_message_id: Option<String>,
+    pub action: TurnAction,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnAction {
+    /// Store the message only (a human holds the conversation, or nobody answers).
+    Store,
+    /// The agent answers.
+    Reply(String),
+    /// Hand off to humans.
+    Handoff(HandoffPlan),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandoffPlan {
+    pub trigger: Trigger,
+    pub process: HandoffProcess,
+    pub settings_version: i64,
+    pub settings: HandoffSettings,
+    pub explanation: String,
+    pub summary: String,
+}
+
+/// A conversation given to a user, by a handoff or from the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    /// How long the conversation waited since its handoff, in seconds.
+    pub waited_seconds: f64,
+    /// Which rule chose the user, for the audit log.
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    /// The message was new and is stored; `replies` is what the visitor sees.
+    Stored {
+        visitor_message: Message,
+        replies: Vec<Message>,
+        handoff: Option<HandoffOutcome>,
+    },
+    /// The `client_message_id` was seen before: nothing stored, the first replies.
+    Duplicate { replies: Vec<Reply> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandoffOutcome {
+    pub trigger_kind: String,
+    pub process: HandoffProcess,
+    pub assignment: Option<Assignment>,
+}
+
+/// An outgoing message waiting for its channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub channel: String,
+    pub message: Message,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_user_id: Option<UserId>,
+    pub conversation_id: Option<ConversationId>,
+    pub detail: serde_json::Value,
+}

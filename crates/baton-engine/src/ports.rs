@@ -1,0 +1,162 @@
+//! The ports the engine needs from the outside world. Adapters implement them; the engine
+//! holds them as `Arc<dyn Port>`.
+//!
+//! Every `Store` method that changes state is one transaction: it either applies
+//! completely, outbox rows and audit rows included, or not at all.
+
+use async_trait::async_trait;
+use baton_core::decision::AgentAnswer;
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::people::Availability;
+use baton_core::settings::{FieldError, HandoffSettings};
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem,
+    Reply, Team, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+};
+
+/// The customer agent: answers a visitor's question or says it cannot.
+#[async_trait]
+pub trait Answerer: Send + Sync + std::fmt::Debug {
+    /// Answers `question`. Never fails: an agent that cannot reach its model or
+    /// knowledge reports [`AgentAnswer::CannotAnswer`] with the reason.
+    async fn answer(&self, question: &str) -> AgentAnswer;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A value or reference is invalid; names the field.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: i64 },
+    /// The change conflicts with the current state (another owner, no capacity...).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed; the message is for logs, not for clients.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The result of a change that may have assigned queued conversations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drained<T> {
+    pub value: T,
+    pub assignments: Vec<Assignment>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- staff and auth -------------------------------------------------------------
+    /// Creates the owner with `token_hash` when there is no user yet; `None` otherwise.
+    async fn bootstrap_owner(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    async fn add_token(&self, user: UserId, token_hash: &str) -> StoreResult<()>;
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn users(&self) -> StoreResult<Vec<User>>;
+    async fn user(&self, id: UserId) -> StoreResult<User>;
+    /// Sets availability; a user who becomes available takes queued conversations.
+    async fn set_availability(
+        &self,
+        id: UserId,
+        availability: Availability,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<User>>;
+    /// Sets capacity; raised capacity takes queued conversations.
+    async fn set_capacity(
+        &self,
+        id: UserId,
+        capacity: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<User>>;
+    async fn create_team(&self, name: &str, members: &[UserId]) -> StoreResult<Team>;
+    async fn teams(&self) -> StoreResult<Vec<Team>>;
+    async fn create_inbox(&self, name: &str, kind: InboxKind) -> StoreResult<Inbox>;
+    async fn inboxes(&self) -> StoreResult<Vec<Inbox>>;
+    async fn inbox(&self, id: InboxId) -> StoreResult<Inbox>;
+    async fn team(&self, id: TeamId) -> StoreResult<Team>;
+
+    // --- settings and agent ---------------------------------------------------------
+    async fn settings(&self) -> StoreResult<VersionedSettings>;
+    /// Validates against what exists (in the same transaction), stores a new version and
+    /// audits the change.
+    async fn put_settings(
+        &self,
+        actor: UserId,
+        settings: HandoffSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<VersionedSettings>;
+    async fn agent_paused(&self) -> StoreResult<bool>;
+    async fn set_agent_paused(
+        &self,
+        actor: UserId,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    // --- conversations --------------------------------------------------------------
+    async fn create_conversation(
+        &self,
+        channel: &str,
+        visitor: Visitor,
+        visitor_token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation>;
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Conversation>;
+    /// Whether `token_hash` is the visitor token of conversation `id`.
+    async fn visitor_token_matches(
+        &self,
+        id: ConversationId,
+        token_hash: &str,
+    ) -> StoreResult<bool>;
+    async fn conversations(&self, view: View, limit: u64) -> StoreResult<Vec<Conversation>>;
+    /// Messages oldest first, optionally only those after `after`.
+    async fn messages(
+        &self,
+        id: ConversationId,
+        after: Option<MessageId>,
+    ) -> StoreResult<Vec<Message>>;
+    /// The replies first given to the visitor message with this client id, if any.
+    async fn replay(
+        &self,
+        id: ConversationId,
+        client_message_id: &str,
+    ) -> StoreResult<Option<Vec<Reply>>>;
+    /// Stores one visitor message with what the policy decided, in one transaction.
+    async fn commit_turn(&self, turn: Turn) -> StoreResult<TurnOutcome>;
+    /// A user takes a conversation that nobody holds.
+    async fn claim(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation>;
+    /// The assignee writes to the visitor.
+    async fn staff_reply(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message>;
+    /// Closes a conversation; the capacity it frees takes queued conversations.
+    async fn close(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<Conversation>>;
+    /// How many conversations wait for an eligible user.
+    async fn queue_length(&self) -> StoreResult<u64>;
+
+    // --- outbox and audit -----------------------------------------------------------
+    async fn pending_outbox(&self, limit: u64) -> StoreResult<Vec<OutboxItem>>;
+    async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
+    async fn audit(&self, limit: u64) -> StoreResult<Vec<AuditEvent>>;
+}

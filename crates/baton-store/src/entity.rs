@@ -1,0 +1,214 @@
+//! sea-orm entities, one module per table. Times are unix microseconds (`i64`) so that
+//! ordering and arithmetic are the same on SQLite and PostgreSQL.
+#![allow(unreachable_pub)] // the derive macros generate `pub` items
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod user {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub email: String,
+        pub seat: String,
+        /// Comma-separated permission names.
+        pub permissions: String,
+        pub capacity: i64,
+        pub availability: String,
+        /// Open conversations assigned to the user; kept in step by every claim and
+        /// close so that a capacity check is one conditional update.
+        pub open_count: i64,
+        pub last_assigned_at: Option<i64>,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod token {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod team {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "teams")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod team_member {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "team_members")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub team_id: i64,
+        pub user_id: i64,
+    }
+    no_relations!();
+}
+
+pub mod inbox {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inboxes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub kind: String,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod settings {
+    use sea_orm::entity::prelude::*;
+    /// One row per settings version; the current settings are the highest id.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settings_versions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub document: String,
+        pub actor_user_id: Option<i64>,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod agent_state {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agent_state")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
+        pub paused: bool,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod conversation {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "conversations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub channel: String,
+        pub status: String,
+        /// "agent", "user" or "none".
+        pub assignee_kind: String,
+        pub assignee_user_id: Option<i64>,
+        pub visitor_name: Option<String>,
+        pub visitor_email: Option<String>,
+        pub visitor_token_hash: String,
+        pub inbox_id: Option<i64>,
+        pub handoff_trigger: Option<String>,
+        pub handoff_matched: Option<String>,
+        pub handoff_process: Option<String>,
+        pub handoff_at: Option<i64>,
+        pub handoff_summary: Option<String>,
+        /// Waiting for an eligible user.
+        pub queued: bool,
+        /// The users this conversation may go to (JSON array of ids), fixed at handoff.
+        pub route_user_ids: Option<String>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod message {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub conversation_id: i64,
+        pub author: String,
+        pub author_user_id: Option<i64>,
+        pub text: String,
+        pub client_message_id: Option<String>,
+        /// For replies: the visitor message they answer (replayed on a repeat).
+        pub reply_to: Option<i64>,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub conversation_id: i64,
+        pub message_id: i64,
+        pub channel: String,
+        pub attempts: i64,
+        pub created_at: i64,
+        pub delivered_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod audit {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: i64,
+        pub kind: String,
+        pub actor_user_id: Option<i64>,
+        pub conversation_id: Option<i64>,
+        pub detail: String,
+    }
+    no_relations!();
+}
+
+pub mod routing_cursor {
+    use sea_orm::entity::prelude::*;
+    /// The last user assigned per destination key, so round robin is fair across
+    /// restarts (and hosts).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "routing_cursors")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub last_user_id: i64,
+    }
+    no_relations!();
+}

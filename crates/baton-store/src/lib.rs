@@ -1,0 +1,32 @@
+//! Persistence for Baton on SQLite (the embedded default) and PostgreSQL (several hosts),
+//! through sea-orm. Implements the engine's [`Store`](baton_engine::Store) port.
+//!
+//! Invariants:
+//! - every state change is one transaction, outbox and audit rows included;
+//! - assignments are conditional updates (`open_count < capacity`, conversation not held
+//!   by someone else) on rows locked for the transaction, so no path can overrun a
+//!   capacity or give a conversation two owners, on one host or several;
+//! - on SQLite the pool has one connection: SQLite has one writer anyway, and a single
+//!   connection turns lock contention into an orderly queue.
+
+mod connect;
+mod convert;
+mod entity;
+mod migration;
+mod people;
+mod routing;
+mod settings;
+mod store;
+mod turns;
+
+pub use connect::{ConnectError, SeaStore};
+pub use migration::Migrator;
+
+use baton_engine::StoreError;
+use sea_orm::DbErr;
+
+pub(crate) fn backend(error: DbErr) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+pub(crate) type Result<T> = std::result::Result<T, StoreError>;

@@ -1,0 +1,189 @@
+//! Schema migrations, run at start (and by `baton migrate`). The same definitions produce
+//! the SQLite and the PostgreSQL schema.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, big_pk_auto, boolean, string, string_null, text, text_null,
+};
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Initial)]
+    }
+}
+
+#[derive(Debug, DeriveMigrationName)]
+struct Initial;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Initial {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let tables = [
+            Table::create()
+                .table("users")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(string("email"))
+                .col(string("seat"))
+                .col(string("permissions"))
+                .col(big_integer("capacity"))
+                .col(string("availability"))
+                .col(big_integer("open_count"))
+                .col(big_integer_null("last_assigned_at"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("tokens")
+                .col(big_pk_auto("id"))
+                .col(big_integer("user_id"))
+                .col(string("token_hash").unique_key())
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("teams")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("team_members")
+                .col(big_pk_auto("id"))
+                .col(big_integer("team_id"))
+                .col(big_integer("user_id"))
+                .to_owned(),
+            Table::create()
+                .table("inboxes")
+                .col(big_pk_auto("id"))
+                .col(string("name"))
+                .col(string("kind"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("settings_versions")
+                .col(big_pk_auto("id"))
+                .col(text("document"))
+                .col(big_integer_null("actor_user_id"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("agent_state")
+                .col(big_integer("id").primary_key())
+                .col(boolean("paused"))
+                .col(big_integer("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table("conversations")
+                .col(big_pk_auto("id"))
+                .col(string("channel"))
+                .col(string("status"))
+                .col(string("assignee_kind"))
+                .col(big_integer_null("assignee_user_id"))
+                .col(string_null("visitor_name"))
+                .col(string_null("visitor_email"))
+                .col(string("visitor_token_hash"))
+                .col(big_integer_null("inbox_id"))
+                .col(string_null("handoff_trigger"))
+                .col(text_null("handoff_matched"))
+                .col(string_null("handoff_process"))
+                .col(big_integer_null("handoff_at"))
+                .col(text_null("handoff_summary"))
+                .col(boolean("queued"))
+                .col(text_null("route_user_ids"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table("messages")
+                .col(big_pk_auto("id"))
+                .col(big_integer("conversation_id"))
+                .col(string("author"))
+                .col(big_integer_null("author_user_id"))
+                .col(text("text"))
+                .col(string_null("client_message_id"))
+                .col(big_integer_null("reply_to"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("outbox")
+                .col(big_pk_auto("id"))
+                .col(big_integer("conversation_id"))
+                .col(big_integer("message_id"))
+                .col(string("channel"))
+                .col(big_integer("attempts"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("delivered_at"))
+                .to_owned(),
+            Table::create()
+                .table("audit_events")
+                .col(big_pk_auto("id"))
+                .col(big_integer("at"))
+                .col(string("kind"))
+                .col(big_integer_null("actor_user_id"))
+                .col(big_integer_null("conversation_id"))
+                .col(text("detail"))
+                .to_owned(),
+            Table::create()
+                .table("routing_cursors")
+                .col(string("key").primary_key())
+                .col(big_integer("last_user_id"))
+                .to_owned(),
+        ];
+        for table in tables {
+            manager.create_table(table).await?;
+        }
+        let indexes = [
+            Index::create()
+                .name("team_members_team_user")
+                .table("team_members")
+                .col("team_id")
+                .col("user_id")
+                .unique()
+                .to_owned(),
+            // A repeated client message id is detected by the database, not by a read.
+            Index::create()
+                .name("messages_client_id")
+                .table("messages")
+                .col("conversation_id")
+                .col("client_message_id")
+                .unique()
+                .to_owned(),
+            Index::create()
+                .name("messages_conversation")
+                .table("messages")
+                .col("conversation_id")
+                .col("id")
+                .to_owned(),
+            Index::create()
+                .name("messages_reply_to")
+                .table("messages")
+                .col("reply_to")
+                .to_owned(),
+            Index::create()
+                .name("conversations_queue")
+                .table("conversations")
+                .col("queued")
+                .col("handoff_at")
+                .to_owned(),
+            Index::create()
+                .name("conversations_assignee")
+                .table("conversations")
+                .col("assignee_user_id")
+                .col("status")
+                .to_owned(),
+            Index::create()
+                .name("outbox_pending")
+                .table("outbox")
+                .col("delivered_at")
+                .col("id")
+                .to_owned(),
+        ];
+        for index in indexes {
+            manager.create_index(index).await?;
+        }
+        Ok(())
+    }
+}

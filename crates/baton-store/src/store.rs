@@ -1,0 +1,343 @@
+//! The engine's `Store` port on sea-orm: each method opens one transaction, calls the
+//! module that owns the change, and commits.
+
+use async_trait::async_trait;
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::people::Availability;
+use baton_core::settings::HandoffSettings;
+use baton_engine::model::{
+    AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team,
+    Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+};
+use baton_engine::ports::Drained;
+use baton_engine::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use crate::connect::SeaStore;
+use crate::convert::{self, micros, time};
+use crate::entity::{audit, conversation, message, outbox, user};
+use crate::routing::drain;
+use crate::{backend, people, settings, turns};
+
+/// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
+/// error drops the transaction, which rolls it back.
+macro_rules! in_txn {
+    ($self:ident, |$txn:ident| $body:expr) => {{
+        let $txn = $self.db.begin().await.map_err(backend)?;
+        let value = $body;
+        $txn.commit().await.map_err(backend)?;
+        Ok(value)
+    }};
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await.map_err(backend)
+    }
+
+    async fn bootstrap_owner(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        in_txn!(self, |txn| people::bootstrap_owner(&txn, token_hash, Utc::now()).await?)
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        people::user_by_token(&self.db, token_hash).await
+    }
+
+    async fn add_token(&self, user: UserId, token_hash: &str) -> StoreResult<()> {
+        in_txn!(self, |txn| {
+            people::user_row(&txn, user).await?;
+            people::add_token(&txn, user, token_hash, Utc::now()).await?
+        })
+    }
+
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        in_txn!(self, |txn| people::insert_user(&txn, &user, Utc::now()).await?)
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        people::users(&self.db).await
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<User> {
+        people::get_user(&self.db, id).await
+    }
+
+    async fn set_availability(
+        &self,
+        id: UserId,
+        availability: Availability,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<User>> {
+        in_txn!(self, |txn| {
+            people::user_row(&txn, id).await?;
+            user::Entity::update_many()
+                .col_expr(
+                    user::Column::Availability,
+                    Expr::value(availability.as_str()),
+                )
+                .filter(user::Column::Id.eq(id.0))
+                .exec(&txn)
+                .await
+                .map_err(backend)?;
+            let assignments = match availability {
+                Availability::Available => drain(&txn, now).await?,
+                Availability::Away => Vec::new(),
+            };
+            Drained {
+                value: people::get_user(&txn, id).await?,
+                assignments,
+            }
+        })
+    }
+
+    async fn set_capacity(
+        &self,
+        id: UserId,
+        capacity: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<User>> {
+        in_txn!(self, |txn| {
+            people::user_row(&txn, id).await?;
+            user::Entity::update_many()
+                .col_expr(user::Column::Capacity, Expr::value(i64::from(capacity)))
+                .filter(user::Column::Id.eq(id.0))
+                .exec(&txn)
+                .await
+                .map_err(backend)?;
+            let assignments = drain(&txn, now).await?;
+            Drained {
+                value: people::get_user(&txn, id).await?,
+                assignments,
+            }
+        })
+    }
+
+    async fn create_team(&self, name: &str, members: &[UserId]) -> StoreResult<Team> {
+        in_txn!(self, |txn| people::create_team(&txn, name, members, Utc::now()).await?)
+    }
+
+    async fn teams(&self) -> StoreResult<Vec<Team>> {
+        people::teams(&self.db).await
+    }
+
+    async fn create_inbox(&self, name: &str, kind: InboxKind) -> StoreResult<Inbox> {
+        in_txn!(self, |txn| people::create_inbox(&txn, name, kind, Utc::now()).await?)
+    }
+
+    async fn inboxes(&self) -> StoreResult<Vec<Inbox>> {
+        people::inboxes(&self.db).await
+    }
+
+    async fn inbox(&self, id: InboxId) -> StoreResult<Inbox> {
+        people::inbox(&self.db, id).await
+    }
+
+    async fn team(&self, id: TeamId) -> StoreResult<Team> {
+        people::team(&self.db, id).await
+    }
+
+    async fn settings(&self) -> StoreResult<VersionedSettings> {
+        settings::current(&self.db).await
+    }
+
+    async fn put_settings(
+        &self,
+        actor: UserId,
+        document: HandoffSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<VersionedSettings> {
+        in_txn!(self, |txn| settings::put(&txn, actor, document, now).await?)
+    }
+
+    async fn agent_paused(&self) -> StoreResult<bool> {
+        settings::agent_paused(&self.db).await
+    }
+
+    async fn set_agent_paused(
+        &self,
+        actor: UserId,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        in_txn!(self, |txn| settings::set_agent_paused(&txn, actor, paused, now).await?)
+    }
+
+    async fn create_conversation(
+        &self,
+        channel: &str,
+        visitor: Visitor,
+        visitor_token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation> {
+        in_txn!(self, |txn| {
+            turns::create_conversation(&txn, channel, visitor, visitor_token_hash, now).await?
+        })
+    }
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Conversation> {
+        turns::get(&self.db, id).await
+    }
+
+    async fn visitor_token_matches(
+        &self,
+        id: ConversationId,
+        token_hash: &str,
+    ) -> StoreResult<bool> {
+        let row = conversation::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+                id: id.0,
+            })?;
+        Ok(row.visitor_token_hash == token_hash)
+    }
+
+    async fn conversations(&self, view: View, limit: u64) -> StoreResult<Vec<Conversation>> {
+        turns::list(&self.db, view, limit).await
+    }
+
+    async fn messages(
+        &self,
+        id: ConversationId,
+        after: Option<MessageId>,
+    ) -> StoreResult<Vec<Message>> {
+        turns::messages(&self.db, id, after).await
+    }
+
+    async fn replay(
+        &self,
+        id: ConversationId,
+        client_message_id: &str,
+    ) -> StoreResult<Option<Vec<Reply>>> {
+        turns::replay(&self.db, id, client_message_id).await
+    }
+
+    async fn commit_turn(&self, turn: Turn) -> StoreResult<TurnOutcome> {
+        let conversation_id = turn.conversation_id;
+        let client_message_id = turn.client_message_id.clone();
+        let txn = self.db.begin().await.map_err(backend)?;
+        match turns::commit_turn(&txn, turn).await {
+            Ok(outcome) => {
+                txn.commit().await.map_err(backend)?;
+                Ok(outcome)
+            }
+            Err(Some(error)) => Err(error),
+            Err(None) => {
+                // A concurrent repeat committed first: answer as it was answered.
+                drop(txn);
+                let key = client_message_id.unwrap_or_default();
+                let replies = turns::replay(&self.db, conversation_id, &key)
+                    .await?
+                    .unwrap_or_default();
+                Ok(TurnOutcome::Duplicate { replies })
+            }
+        }
+    }
+
+    async fn claim(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation> {
+        in_txn!(self, |txn| turns::claim(&txn, id, user, now).await?)
+    }
+
+    async fn staff_reply(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        in_txn!(self, |txn| turns::staff_reply(&txn, id, user, text, now).await?)
+    }
+
+    async fn close(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<Conversation>> {
+        in_txn!(self, |txn| {
+            let (value, assignments) = turns::close(&txn, id, actor, now).await?;
+            Drained { value, assignments }
+        })
+    }
+
+    async fn queue_length(&self) -> StoreResult<u64> {
+        turns::queue_length(&self.db).await
+    }
+
+    async fn pending_outbox(&self, limit: u64) -> StoreResult<Vec<OutboxItem>> {
+        let items = outbox::Entity::find()
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(backend)?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let messages = message::Entity::find()
+            .filter(message::Column::Id.is_in(items.iter().map(|i| i.message_id)))
+            .all(&self.db)
+            .await
+            .map_err(backend)?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(row) = messages.iter().find(|m| m.id == item.message_id) else {
+                continue;
+            };
+            out.push(OutboxItem {
+                id: item.id,
+                channel: item.channel,
+                message: convert::message(row.clone())?,
+                attempts: u32::try_from(item.attempts).unwrap_or(u32::MAX),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::DeliveredAt, Expr::value(micros(now)))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn audit(&self, limit: u64) -> StoreResult<Vec<AuditEvent>> {
+        Ok(audit::Entity::find()
+            .order_by_desc(audit::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(|row| AuditEvent {
+                id: row.id,
+                at: time(row.at),
+                kind: row.kind,
+                actor_user_id: row.actor_user_id.map(UserId),
+                conversation_id: row.conversation_id.map(ConversationId),
+                detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+}
+

@@ -1,0 +1,563 @@
+//! Conversations and their messages: visitor turns, claims, staff replies, closes.
+
+use baton_core::decision::HandoffProcess;
+use baton_core::ids::{ConversationId, MessageId, UserId};
+use baton_core::settings::{Destination, FieldError};
+use baton_engine::StoreError;
+use baton_engine::model::{
+    Assignment, Author, Conversation, HandoffOutcome, HandoffPlan, Message, Reply, Turn,
+    TurnAction, TurnOutcome, View, Visitor,
+};
+use baton_routing::expand_destination;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, SqlErr,
+};
+use serde_json::{Value, json};
+
+use crate::convert::{self, micros};
+use crate::entity::{audit as audit_event, conversation, message, outbox};
+use crate::people::team_members;
+use crate::routing::{Chosen, anyone_available, drain, mode, release_capacity, take_capacity};
+use crate::{Result, backend};
+
+pub(crate) async fn audit(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    kind: &str,
+    actor: Option<UserId>,
+    conversation_id: Option<ConversationId>,
+    detail: Value,
+) -> Result<()> {
+    audit_event::ActiveModel {
+        at: Set(micros(now)),
+        kind: Set(kind.to_owned()),
+        actor_user_id: Set(actor.map(|a| a.0)),
+        conversation_id: Set(conversation_id.map(|c| c.0)),
+        detail: Set(detail.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// The conversation row, locked for the rest of the transaction on PostgreSQL so that
+/// every writer of one conversation takes its turn.
+pub(crate) async fn locked(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+) -> Result<conversation::Model> {
+    conversation::Entity::find_by_id(id.0)
+        .lock_exclusive()
+        .one(db)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "conversation",
+            id: id.0,
+        })
+}
+
+struct NewMessage<'a> {
+    conversation: &'a conversation::Model,
+    author: Author,
+    author_user_id: Option<UserId>,
+    text: &'a str,
+    client_message_id: Option<&'a str>,
+    reply_to: Option<MessageId>,
+    /// Outgoing messages go through the outbox, written in the same transaction.
+    outgoing: bool,
+}
+
+async fn insert_message(
+    db: &impl ConnectionTrait,
+    new: NewMessage<'_>,
+    now: DateTime<Utc>,
+) -> std::result::Result<Message, sea_orm::DbErr> {
+    let row = message::ActiveModel {
+        conversation_id: Set(new.conversation.id),
+        author: Set(new.author.as_str().to_owned()),
+        author_user_id: Set(new.author_user_id.map(|u| u.0)),
+        text: Set(new.text.to_owned()),
+        client_message_id: Set(new.client_message_id.map(str::to_owned)),
+        reply_to: Set(new.reply_to.map(|m| m.0)),
+        created_at: Set(micros(now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if new.outgoing {
+        outbox::ActiveModel {
+            conversation_id: Set(new.conversation.id),
+            message_id: Set(row.id),
+            channel: Set(new.conversation.channel.clone()),
+            attempts: Set(0),
+            created_at: Set(micros(now)),
+            delivered_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    convert::message(row).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))
+}
+
+pub(crate) async fn create_conversation(
+    db: &impl ConnectionTrait,
+    channel: &str,
+    visitor: Visitor,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Conversation> {
+    let row = conversation::ActiveModel {
+        channel: Set(channel.to_owned()),
+        status: Set("open".into()),
+        assignee_kind: Set("agent".into()),
+        assignee_user_id: Set(None),
+        visitor_name: Set(visitor.name),
+        visitor_email: Set(visitor.email),
+        visitor_token_hash: Set(token_hash.to_owned()),
+        inbox_id: Set(None),
+        handoff_trigger: Set(None),
+        handoff_matched: Set(None),
+        handoff_process: Set(None),
+        handoff_at: Set(None),
+        handoff_summary: Set(None),
+        queued: Set(false),
+        route_user_ids: Set(None),
+        created_at: Set(micros(now)),
+        updated_at: Set(micros(now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(backend)?;
+    convert::conversation(row)
+}
+
+pub(crate) async fn get(db: &impl ConnectionTrait, id: ConversationId) -> Result<Conversation> {
+    convert::conversation(
+        conversation::Entity::find_by_id(id.0)
+            .one(db)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+                id: id.0,
+            })?,
+    )
+}
+
+pub(crate) async fn list(
+    db: &impl ConnectionTrait,
+    view: View,
+    limit: u64,
+) -> Result<Vec<Conversation>> {
+    let query = conversation::Entity::find();
+    let query = match view {
+        View::Unassigned => query
+            .filter(conversation::Column::Status.eq("open"))
+            .filter(conversation::Column::AssigneeKind.eq("none"))
+            .order_by_asc(conversation::Column::HandoffAt)
+            .order_by_asc(conversation::Column::Id),
+        View::Mine(user) => query
+            .filter(conversation::Column::Status.eq("open"))
+            .filter(conversation::Column::AssigneeUserId.eq(user.0))
+            .order_by_asc(conversation::Column::Id),
+        View::Open => query
+            .filter(conversation::Column::Status.eq("open"))
+            .order_by_desc(conversation::Column::Id),
+        View::All => query.order_by_desc(conversation::Column::Id),
+    };
+    query
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(convert::conversation)
+        .collect()
+}
+
+pub(crate) async fn messages(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    after: Option<MessageId>,
+) -> Result<Vec<Message>> {
+    let mut query = message::Entity::find().filter(message::Column::ConversationId.eq(id.0));
+    if let Some(after) = after {
+        query = query.filter(message::Column::Id.gt(after.0));
+    }
+    query
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(convert::message)
+        .collect()
+}
+
+pub(crate) async fn replay(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    client_message_id: &str,
+) -> Result<Option<Vec<Reply>>> {
+    let Some(first) = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(id.0))
+        .filter(message::Column::ClientMessageId.eq(client_message_id))
+        .one(db)
+        .await
+        .map_err(backend)?
+    else {
+        return Ok(None);
+    };
+    let replies = message::Entity::find()
+        .filter(message::Column::ReplyTo.eq(first.id))
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|m| {
+            Ok(Reply {
+                author: convert::author(&m.author)?,
+                text: m.text,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(replies))
+}
+
+/// Stores a visitor message and what was decided for it. `Err(None)` means the client
+/// message id is already stored (a concurrent repeat): the caller rolls back and replays.
+pub(crate) async fn commit_turn(
+    db: &impl ConnectionTrait,
+    turn: Turn,
+) -> std::result::Result<TurnOutcome, Option<StoreError>> {
+    let now = turn.now;
+    let row = locked(db, turn.conversation_id).await.map_err(Some)?;
+    if row.status != "open" {
+        return Err(Some(StoreError::Conflict(
+            "the conversation is closed; start a new one".into(),
+        )));
+    }
+    let visitor_message = match insert_message(
+        db,
+        NewMessage {
+            conversation: &row,
+            author: Author::Visitor,
+            author_user_id: None,
+            text: &turn.text,
+            client_message_id: turn.client_message_id.as_deref(),
+            reply_to: None,
+            outgoing: false,
+        },
+        now,
+    )
+    .await
+    {
+        Ok(message) => message,
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(None);
+        }
+        Err(e) => return Err(Some(backend(e))),
+    };
+    // The decision was made on a snapshot: if a human took the conversation since, the
+    // agent stays silent.
+    let action = if row.assignee_kind == "agent" {
+        turn.action
+    } else {
+        TurnAction::Store
+    };
+    let mut replies = Vec::new();
+    let mut handoff = None;
+    match action {
+        TurnAction::Store => {}
+        TurnAction::Reply(text) => {
+            let message = insert_message(
+                db,
+                NewMessage {
+                    conversation: &row,
+                    author: Author::Agent,
+                    author_user_id: None,
+                    text: &text,
+                    client_message_id: None,
+                    reply_to: Some(visitor_message.id),
+                    outgoing: true,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| Some(backend(e)))?;
+            replies.push(message);
+        }
+        TurnAction::Handoff(plan) => {
+            let (message, outcome) = hand_off(db, &row, &plan, visitor_message.id, now)
+                .await
+                .map_err(Some)?;
+            replies.push(message);
+            handoff = Some(outcome);
+        }
+    }
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+        .filter(conversation::Column::Id.eq(row.id))
+        .exec(db)
+        .await
+        .map_err(|e| Some(backend(e)))?;
+    Ok(TurnOutcome::Stored {
+        visitor_message,
+        replies,
+        handoff,
+    })
+}
+
+async fn hand_off(
+    db: &impl ConnectionTrait,
+    row: &conversation::Model,
+    plan: &HandoffPlan,
+    visitor_message: MessageId,
+    now: DateTime<Utc>,
+) -> Result<(Message, HandoffOutcome)> {
+    let Some(Destination::UsersAndTeams {
+        inbox_id,
+        user_ids,
+        team_ids,
+    }) = &plan.settings.destination
+    else {
+        return Err(FieldError::new(
+            "destination",
+            "the settings name no users_and_teams destination for this handoff",
+        )
+        .into());
+    };
+    let team_ids: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
+    let members = team_members(db, &team_ids).await?;
+    let route = expand_destination(user_ids, members.into_iter().map(|(_, u)| UserId(u)));
+    let chosen: Option<Chosen> = take_capacity(db, &route, mode(plan.process), now).await?;
+    let available = match plan.process {
+        HandoffProcess::Live => chosen.is_some(),
+        HandoffProcess::Async => anyone_available(db, &route).await?,
+    };
+    let route_json = serde_json::to_string(&route.iter().map(|u| u.0).collect::<Vec<_>>())
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::AssigneeKind,
+            Expr::value(if chosen.is_some() { "user" } else { "none" }),
+        )
+        .col_expr(
+            conversation::Column::AssigneeUserId,
+            Expr::value(chosen.as_ref().map(|c| c.user_id.0)),
+        )
+        .col_expr(conversation::Column::InboxId, Expr::value(inbox_id.0))
+        .col_expr(
+            conversation::Column::HandoffTrigger,
+            Expr::value(plan.trigger.kind()),
+        )
+        .col_expr(
+            conversation::Column::HandoffMatched,
+            Expr::value(plan.trigger.matched().map(str::to_owned)),
+        )
+        .col_expr(
+            conversation::Column::HandoffProcess,
+            Expr::value(plan.process.as_str()),
+        )
+        .col_expr(conversation::Column::HandoffAt, Expr::value(micros(now)))
+        .col_expr(
+            conversation::Column::HandoffSummary,
+            Expr::value(plan.summary.clone()),
+        )
+        .col_expr(conversation::Column::Queued, Expr::value(chosen.is_none()))
+        .col_expr(conversation::Column::RouteUserIds, Expr::value(route_json))
+        .filter(conversation::Column::Id.eq(row.id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    let text = if available {
+        &plan.settings.messages.available
+    } else {
+        &plan.settings.messages.unavailable
+    };
+    let message = insert_message(
+        db,
+        NewMessage {
+            conversation: row,
+            author: Author::System,
+            author_user_id: None,
+            text,
+            client_message_id: None,
+            reply_to: Some(visitor_message),
+            outgoing: true,
+        },
+        now,
+    )
+    .await
+    .map_err(backend)?;
+    let span = plan.trigger.span().map(|s| json!([s.start, s.end]));
+    audit(
+        db,
+        now,
+        "handoff",
+        None,
+        Some(ConversationId(row.id)),
+        json!({
+            "reason": {"kind": plan.trigger.kind(), "matched": plan.trigger.matched(), "span": span},
+            "process": plan.process.as_str(),
+            "assignee_user_id": chosen.as_ref().map(|c| c.user_id.0),
+            "queued": chosen.is_none(),
+            "rule": chosen.as_ref().map_or_else(
+                || format!("nobody eligible among {} candidate(s): queued", route.len()),
+                |c| c.rule.clone(),
+            ),
+            "explanation": plan.explanation,
+            "settings_version": plan.settings_version,
+        }),
+    )
+    .await?;
+    let assignment = chosen.map(|c| Assignment {
+        conversation_id: ConversationId(row.id),
+        user_id: c.user_id,
+        waited_seconds: 0.0,
+        rule: c.rule,
+    });
+    Ok((
+        message,
+        HandoffOutcome {
+            trigger_kind: plan.trigger.kind(),
+            process: plan.process,
+            assignment,
+        },
+    ))
+}
+
+pub(crate) async fn claim(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<Conversation> {
+    let row = locked(db, id).await?;
+    if row.status != "open" {
+        return Err(StoreError::Conflict("the conversation is closed".into()));
+    }
+    match (row.assignee_kind.as_str(), row.assignee_user_id) {
+        ("user", Some(holder)) if holder == user.0 => return convert::conversation(row),
+        ("user", Some(holder)) => {
+            return Err(StoreError::Conflict(format!(
+                "user {holder} holds this conversation"
+            )));
+        }
+        _ => {}
+    }
+    let taken = crate::entity::user::Entity::update_many()
+        .col_expr(
+            crate::entity::user::Column::OpenCount,
+            Expr::col(crate::entity::user::Column::OpenCount).add(1),
+        )
+        .filter(crate::entity::user::Column::Id.eq(user.0))
+        .filter(
+            Expr::col(crate::entity::user::Column::OpenCount)
+                .lt(Expr::col(crate::entity::user::Column::Capacity)),
+        )
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    if taken.rows_affected != 1 {
+        return Err(StoreError::Conflict(format!(
+            "user {user} is at capacity; close a conversation first"
+        )));
+    }
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
+        .col_expr(conversation::Column::AssigneeUserId, Expr::value(user.0))
+        .col_expr(conversation::Column::Queued, Expr::value(false))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+        .filter(conversation::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    audit(
+        db,
+        now,
+        "assignment",
+        Some(user),
+        Some(id),
+        json!({"assignee_user_id": user.0, "rule": "manual claim"}),
+    )
+    .await?;
+    get(db, id).await
+}
+
+pub(crate) async fn staff_reply(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    user: UserId,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Message> {
+    let row = locked(db, id).await?;
+    if row.status != "open" {
+        return Err(StoreError::Conflict("the conversation is closed".into()));
+    }
+    if row.assignee_user_id != Some(user.0) {
+        return Err(StoreError::Conflict(
+            "only the assignee replies; claim the conversation first".into(),
+        ));
+    }
+    insert_message(
+        db,
+        NewMessage {
+            conversation: &row,
+            author: Author::User,
+            author_user_id: Some(user),
+            text,
+            client_message_id: None,
+            reply_to: None,
+            outgoing: true,
+        },
+        now,
+    )
+    .await
+    .map_err(backend)
+}
+
+pub(crate) async fn close(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(Conversation, Vec<Assignment>)> {
+    let row = locked(db, id).await?;
+    if row.status == "closed" {
+        return Ok((convert::conversation(row)?, Vec::new()));
+    }
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::Status, Expr::value("closed"))
+        .col_expr(conversation::Column::Queued, Expr::value(false))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+        .filter(conversation::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    if let (true, Some(holder)) = (row.assignee_kind == "user", row.assignee_user_id) {
+        release_capacity(db, UserId(holder)).await?;
+    }
+    audit(db, now, "closed", Some(actor), Some(id), json!({})).await?;
+    let assignments = drain(db, now).await?;
+    Ok((get(db, id).await?, assignments))
+}
+
+pub(crate) async fn queue_length(db: &impl ConnectionTrait) -> Result<u64> {
+    conversation::Entity::find()
+        .filter(conversation::Column::Queued.eq(true))
+        .filter(conversation::Column::Status.eq("open"))
+        .count(db)
+        .await
+        .map_err(backend)
+}

@@ -1,0 +1,183 @@
+//! `cargo xtask`: the project's automation, written in Rust so it runs wherever cargo does.
+//!
+//! `cargo xtask test` is the one test command of the project; `cargo xtask tidy` checks the
+//! structural rules (also run as a test, so `cargo test --workspace` includes it).
+
+#![allow(clippy::print_stdout)]
+
+mod tidy;
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+const TASKS: &[(&str, &str)] = &[
+    (
+        "test",
+        "run every test (unit, integration, end-to-end; SQLite, and PostgreSQL when reachable), then tidy",
+    ),
+    (
+        "tidy",
+        "check structural rules: pure crates stay pure, no crate cycles, module docs, workspace lints",
+    ),
+];
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("help" | "-h" | "--help") => {
+            print_tasks();
+            return ExitCode::SUCCESS;
+        }
+        Some("test") => test(&args[1..]),
+        Some("tidy") => tidy_task(),
+        Some(other) => {
+            eprintln!("xtask: unknown task `{other}`\n");
+            print_tasks();
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_tasks() {
+    println!("Usage: cargo xtask <task> [args]\n\nTasks:");
+    for (name, about) in TASKS {
+        println!("  {name:<6} {about}");
+    }
+    println!("\n`cargo xtask test -- <args>` passes <args> on to `cargo test --workspace`.");
+}
+
+/// The workspace root (xtask lives one level below it).
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// The cargo that runs us, so toolchain overrides carry through.
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn test(extra: &[String]) -> anyhow::Result<bool> {
+    let root = workspace_root();
+    let url = std::env::var("BATON_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned());
+    let addr = postgres_addr(&url);
+    let require = std::env::var("BATON_REQUIRE_POSTGRES").as_deref() == Ok("1");
+    let reachable = reachable(&addr);
+    if !reachable && require {
+        bail!(
+            "BATON_REQUIRE_POSTGRES=1 but no PostgreSQL server answers at {addr} \
+             (from {url}); start PostgreSQL or unset BATON_REQUIRE_POSTGRES"
+        );
+    }
+
+    let mut cmd = Command::new(cargo());
+    cmd.args(["test", "--workspace"])
+        .args(extra)
+        .current_dir(&root);
+    if reachable {
+        println!("xtask: PostgreSQL answers at {addr}: the PostgreSQL variants run too");
+        cmd.env("BATON_TEST_POSTGRES_URL", &url);
+    } else {
+        cmd.env_remove("BATON_TEST_POSTGRES_URL");
+    }
+    println!("xtask: $ cargo test --workspace {}", extra.join(" "));
+    let tests_ok = cmd.status().context("cannot run `cargo test`")?.success();
+
+    println!("xtask: $ cargo xtask tidy");
+    let tidy_ok = tidy_task()?;
+
+    println!();
+    println!(
+        "xtask: cargo test: {}; tidy: {}",
+        if tests_ok { "ok" } else { "FAILED" },
+        if tidy_ok { "ok" } else { "FAILED" }
+    );
+    if !reachable {
+        println!(
+            "PostgreSQL run SKIPPED: no server at {addr} \
+             (set BATON_REQUIRE_POSTGRES=1 to make this an error)"
+        );
+    }
+    Ok(tests_ok && tidy_ok)
+}
+
+fn tidy_task() -> anyhow::Result<bool> {
+    let violations = tidy::check_workspace(&workspace_root())?;
+    for violation in &violations {
+        println!("{violation}");
+    }
+    if violations.is_empty() {
+        println!("tidy: ok");
+    }
+    Ok(violations.is_empty())
+}
+
+/// `host:port` of a PostgreSQL URL (`postgres://user:pw@host:port/db?x`), port 5432 when
+/// absent.
+fn postgres_addr(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let host_port = if host_port.is_empty() {
+        "127.0.0.1"
+    } else {
+        host_port
+    };
+    // An IPv6 literal is bracketed: its port follows "]:".
+    let has_port = match host_port.strip_prefix('[') {
+        Some(v6) => v6.contains("]:"),
+        None => host_port.contains(':'),
+    };
+    if has_port {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    }
+}
+
+fn reachable(addr: &str) -> bool {
+    let Ok(addrs) = addr.to_socket_addrs() else {
+        return false;
+    };
+    addrs
+        .into_iter()
+        .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_addr;
+
+    #[test]
+    fn postgres_addr_from_urls() {
+        for (url, addr) in [
+            ("postgres://postgres@127.0.0.1:5432/test", "127.0.0.1:5432"),
+            (
+                "postgres://u:pw@db.local:6543/x?sslmode=off",
+                "db.local:6543",
+            ),
+            ("postgresql://localhost/test", "localhost:5432"),
+            ("postgres://[::1]:5433/t", "[::1]:5433"),
+            ("postgres://[::1]/t", "[::1]:5432"),
+        ] {
+            assert_eq!(postgres_addr(url), addr, "{url}");
+        }
+    }
+}
