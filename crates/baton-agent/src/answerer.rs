@@ -120,17 +120,13 @@ fn cannot(reason: String) -> AgentAnswer {
     AgentAnswer::CannotAnswer { reason }
 }
 
-/// The best-scoring hit that contains enough of the question's words; the first one
-/// on a tie (hits come best first, in the index's order).
+/// The best-scoring hit that contains enough of the question's words (hits come best
+/// first).
 fn best_covering<'a>(result: &'a ShelfResult<'a>) -> Option<&'a Hit<'a>> {
     result
         .hits
         .iter()
-        .filter(|hit| coverage(result, hit) >= MIN_COVERAGE)
-        .fold(None, |best: Option<&Hit<'_>>, hit| match best {
-            Some(b) if b.score >= hit.score => Some(b),
-            _ => Some(hit),
-        })
+        .find(|hit| coverage(result, hit) >= MIN_COVERAGE)
 }
 
 fn coverage(result: &ShelfResult<'_>, hit: &Hit<'_>) -> f32 {
@@ -140,19 +136,23 @@ fn coverage(result: &ShelfResult<'_>, hit: &Hit<'_>) -> f32 {
 
 /// Why no passage covers enough of the question, naming the closest one.
 fn explain_low_coverage(results: &[ShelfResult<'_>]) -> String {
-    let candidates = results.iter().flat_map(|r| r.hits.iter().map(move |h| (r, h)));
-    let closest = candidates.fold(None, |best: Option<(&ShelfResult<'_>, &Hit<'_>)>, next| {
-        match best {
-            Some(b) if coverage(b.0, b.1) >= coverage(next.0, next.1) => Some(b),
-            _ => Some(next),
+    let mut closest: Option<(&ShelfResult<'_>, &Hit<'_>)> = None;
+    for result in results {
+        for hit in &result.hits {
+            // Strictly better only: on a tie the earlier, better-scoring hit stays.
+            if closest.is_none_or(|(r, h)| coverage(result, hit) > coverage(r, h)) {
+                closest = Some((result, hit));
+            }
         }
-    });
+    }
     match closest {
         None => {
-            let words: Vec<&str> = results
-                .iter()
-                .flat_map(|r| r.terms.iter().map(String::as_str))
-                .collect();
+            let mut words: Vec<&str> = Vec::new();
+            for term in results.iter().flat_map(|r| &r.terms) {
+                if !words.contains(&term.as_str()) {
+                    words.push(term);
+                }
+            }
             format!("no article mentions any of the words {}", words.join(", "))
         }
         Some((result, hit)) => format!(
@@ -178,8 +178,10 @@ pub(crate) fn trim_answer(text: &str, max: usize) -> String {
     let head = &text[..cut];
     let sentence_end = head
         .char_indices()
+        .rev()
         .filter(|&(i, c)| {
-            let next = head[i + c.len_utf8()..].chars().next();
+            // Look at the full text: a '.' just before the cut may be "1.5".
+            let next = text[i + c.len_utf8()..].chars().next();
             match c {
                 '.' | '!' | '?' => next.is_none_or(char::is_whitespace),
                 '\n' => true,
@@ -187,15 +189,16 @@ pub(crate) fn trim_answer(text: &str, max: usize) -> String {
             }
         })
         .map(|(i, c)| if c == '\n' { i } else { i + c.len_utf8() })
-        .filter(|&end| head[..end].chars().count() >= max / 2)
-        .last();
-    match sentence_end {
-        Some(end) => head[..end].trim_end().to_string(),
-        None => {
-            let end = head.rfind(char::is_whitespace).unwrap_or(head.len());
-            format!("{}…", head[..end].trim_end())
-        }
+        .find(|&end| head[..end].chars().count() >= max / 2);
+    if let Some(end) = sentence_end {
+        return head[..end].trim_end().to_string();
     }
+    // No sentence end: cut at a space, leaving room for the ellipsis.
+    let end = match head.rfind(char::is_whitespace) {
+        Some(space) => space,
+        None => head.char_indices().last().map_or(0, |(i, _)| i),
+    };
+    format!("{}…", head[..end].trim_end())
 }
 
 #[cfg(test)]
@@ -209,10 +212,30 @@ mod tests {
     #[test]
     fn answers_are_cut_at_a_sentence_end() {
         check_trim("Short. Text.", 20, "Short. Text.");
-        check_trim("One two. Three four. Five six seven.", 25, "One two. Three four.");
-        check_trim("Version 1.5 is out. It is great fun!", 30, "Version 1.5 is out.");
-        check_trim("- item one\n- item two\n- item three", 28, "- item one\n- item two");
-        check_trim("No sentence end in this long line", 20, "No sentence end in…");
-        check_trim("Tiny. Then a very long sentence without end", 30, "Tiny. Then a very long…");
+        check_trim(
+            "One two. Three four. Five six seven.",
+            25,
+            "One two. Three four.",
+        );
+        check_trim(
+            "Version 1.5 is out. It is great fun!",
+            30,
+            "Version 1.5 is out.",
+        );
+        check_trim(
+            "- item one\n- item two\n- item three",
+            28,
+            "- item one\n- item two",
+        );
+        check_trim(
+            "No sentence end in this long line",
+            20,
+            "No sentence end in…",
+        );
+        check_trim(
+            "Tiny. Then a very long sentence without end",
+            30,
+            "Tiny. Then a very long…",
+        );
     }
 }

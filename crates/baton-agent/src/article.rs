@@ -179,8 +179,7 @@ impl Parser {
             self.heading(level, text);
             return;
         }
-        if is_thematic_break(trimmed) || is_link_definition(trimmed) || is_html_comment(trimmed)
-        {
+        if is_thematic_break(trimmed) || is_link_definition(trimmed) || is_html_comment(trimmed) {
             self.end_block();
             return;
         }
@@ -323,7 +322,11 @@ fn list_item(line: &str) -> Option<String> {
     if digits > 0 && digits <= 9 {
         let rest = &line[digits..];
         if let Some(text) = rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") ")) {
-            return Some(format!("{}. {}", &line[..digits], strip_inline(text.trim_start())));
+            return Some(format!(
+                "{}. {}",
+                &line[..digits],
+                strip_inline(text.trim_start())
+            ));
         }
     }
     None
@@ -507,7 +510,10 @@ mod tests {
     fn inline_markup_is_removed() {
         check_inline("**free** for *members*", "free for members");
         check_inline("__bold__ and _it_", "bold and it");
-        check_inline("see [our page](https://x.example/a_(b)) now", "see our page now");
+        check_inline(
+            "see [our page](https://x.example/a_(b)) now",
+            "see our page now",
+        );
         check_inline("[ref link][1] and [plain]", "ref link and [plain]");
         check_inline("![a tent](tent.png) here", "a tent here");
         check_inline("mail <help@acme.example>", "mail help@acme.example");

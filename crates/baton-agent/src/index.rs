@@ -4,7 +4,7 @@
 //! stemmer would match nothing. So each language present has its own analyzer and
 //! embedder (a "shelf"), and a question is analysed in its own language; when that
 //! cannot be told (a bare "shipping?"), in every language present. All languages share
-//! one `Scorer`, with terms tagged by language (`it:spedizion`), so that the inverse
+//! one `Scorer`, with terms tagged by language (`Italian:spedizion`), so that the inverse
 //! document frequencies, and hence the scores, are computed over the whole knowledge
 //! base and are comparable between languages.
 //!
@@ -53,7 +53,7 @@ struct Shelf {
     /// average passage length is counted in this language's terms.
     embedder: Embedder<u32, Tagged>,
     /// Number of passages in this language.
-    passages: usize,
+    passage_count: usize,
 }
 
 struct IndexedPassage {
@@ -132,12 +132,12 @@ impl Index {
             shelves.push(Shelf {
                 analyzer,
                 embedder,
-                passages: texts.len(),
+                passage_count: texts.len(),
             });
         }
         // A stable sort: equally large languages stay in the order of their first
         // article.
-        shelves.sort_by_key(|s| std::cmp::Reverse(s.passages));
+        shelves.sort_by_key(|s| std::cmp::Reverse(s.passage_count));
         // Scorer's IDF formula for a word found in 1 of N passages.
         let n = indexed.len() as f32;
         // (Clamped for the empty index, which is never searched.)
@@ -169,7 +169,11 @@ impl Index {
         let language = self.detector.detect(question, &languages);
         self.shelves
             .iter()
-            .filter(|shelf| language.as_ref().is_none_or(|l| shelf.analyzer.language() == l))
+            .filter(|shelf| {
+                language
+                    .as_ref()
+                    .is_none_or(|l| shelf.analyzer.language() == l)
+            })
             .map(|shelf| self.search_shelf(shelf, question))
             .collect()
     }
@@ -207,7 +211,7 @@ impl Index {
     }
 }
 
-/// The analyzer's terms tagged with the language (`en:ship`), so that languages share a
+/// The analyzer's terms tagged with the language (`English:ship`), so that languages share a
 /// scorer without sharing terms: `cost` is a word in English and Italian alike.
 struct Tagged(Analyzer);
 
@@ -252,7 +256,8 @@ fn dedup(embedding: Embedding<u32>) -> Embedding<u32> {
 
 impl fmt::Debug for Index {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let languages: Vec<&Language> = self.shelves.iter().map(|s| s.analyzer.language()).collect();
+        let languages: Vec<&Language> =
+            self.shelves.iter().map(|s| s.analyzer.language()).collect();
         f.debug_struct("Index")
             .field("languages", &languages)
             .field("passages", &self.passages.len())

@@ -3,7 +3,7 @@
 //!
 //! - `article`: Markdown articles split into plain-text passages (one per section).
 //! - `language`: language detection and content words (stop words, stemming).
-//! - `index`: BM25 search over the passages, one index per language.
+//! - `index`: BM25 search over the passages, each article analysed in its language.
 //! - `answerer`: the rules that turn search results into an answer or "cannot answer",
 //!   and the engine's [`Answerer`](baton_engine::ports::Answerer) port.
 //! - `smalltalk`: friendly replies to a bare "hello" or "thanks".
@@ -11,9 +11,8 @@
 //! Architecture invariant: the only IO is [`KnowledgeBase::load_dir`], at start-up;
 //! answering is pure and synchronous, and never fails.
 
-
-mod article;
 mod answerer;
+mod article;
 mod index;
 mod language;
 mod loader;
@@ -62,8 +61,9 @@ impl KnowledgeBase {
         }
     }
 
-    /// Sets the minimum BM25 score of an answer (default [`DEFAULT_THRESHOLD`]). Lower
-    /// it for a very small knowledge base, where every word is rare and scores are low.
+    /// Sets the minimum relevance score of an answer (default [`DEFAULT_THRESHOLD`],
+    /// which explains the unit). Raise it to answer less often and hand over more; the
+    /// coverage rule ([`MIN_COVERAGE`]) applies whatever the threshold.
     pub fn with_threshold(self, threshold: f32) -> KnowledgeBase {
         KnowledgeBase { threshold, ..self }
     }
@@ -77,7 +77,7 @@ impl KnowledgeBase {
         }
     }
 
-    /// The minimum BM25 score of an answer.
+    /// The minimum relevance score of an answer.
     pub fn threshold(&self) -> f32 {
         self.threshold
     }

@@ -48,8 +48,8 @@ const THANKS: &[(&str, Tongue)] = &[
 
 /// Words that may accompany a greeting or thanks without making it a question.
 const COMPANIONS: &[&str] = &[
-    "good", "there", "you", "all", "everyone", "team", "so", "very", "much", "a", "lot",
-    "again", "and", "mille", "tante", "tutti", "e",
+    "good", "there", "you", "all", "everyone", "team", "so", "very", "much", "a", "lot", "again",
+    "and", "mille", "tante", "tutti", "e",
 ];
 
 /// Recognises a message that is only a greeting or only thanks (thanks win when both).
@@ -113,7 +113,10 @@ mod tests {
         let hello = "Hello! How can I help you today?";
         check("hi", Some((SmallTalk::Greeting, hello)));
         check("Good morning, team!", Some((SmallTalk::Greeting, hello)));
-        check("Buongiorno", Some((SmallTalk::Greeting, "Ciao! Come posso aiutarti?")));
+        check(
+            "Buongiorno",
+            Some((SmallTalk::Greeting, "Ciao! Come posso aiutarti?")),
+        );
         check(
             "Thank you so much!",
             Some((

@@ -1,1 +1,11 @@
-//! placeholder while the crate is written.
+//! The `baton` server: configuration, wiring of store, agent, engine and channels, the
+//! staff HTTP API, metrics and the OpenAPI document. The only crate that knows all the
+//! others.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod metrics;
+pub mod openapi;
+pub mod start;

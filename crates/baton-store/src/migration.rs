@@ -16,8 +16,14 @@ impl MigratorTrait for Migrator {
     }
 }
 
-#[derive(Debug, DeriveMigrationName)]
+#[derive(Debug)]
 struct Initial;
+
+impl MigrationName for Initial {
+    fn name(&self) -> &str {
+        "m20261124_000001_initial"
+    }
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Initial {

@@ -407,7 +407,11 @@ async fn hand_off(
         None,
         Some(ConversationId(row.id)),
         json!({
-            "reason": {"kind": plan.trigger.kind(), "matched": plan.trigger.matched(), "span": span},
+            "reason": {
+                "kind": plan.trigger.kind(),
+                "matched": plan.trigger.matched(),
+                "byte_span": span,
+            },
             "process": plan.process.as_str(),
             "assignee_user_id": chosen.as_ref().map(|c| c.user_id.0),
             "queued": chosen.is_none(),

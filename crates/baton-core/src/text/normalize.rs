@@ -145,6 +145,94 @@ pub(crate) fn fold_into(raw: &str, out: &mut String) {
     }
 }
 
+/// A text folded for scanning, with the same word structure as the original.
+///
+/// ASCII text is scanned as it is (no copy): the automaton is ASCII case-insensitive, so
+/// folding ASCII is a no-op. Otherwise every non-ASCII character is replaced by its
+/// folding (letters and digits) or by a space (anything else), ASCII bytes are copied,
+/// and anchors remember where the two texts line up.
+///
+/// In both cases a *word* is a maximal run of word bytes ([`is_word_byte`]), exactly the
+/// words [`Tokens`] finds, though uppercase ASCII may remain.
+#[derive(Debug)]
+pub(crate) struct Folded<'t> {
+    text: std::borrow::Cow<'t, str>,
+    /// (offset in `text`, offset in the original) at every non-ASCII character and just
+    /// after it, in increasing order; empty for ASCII input.
+    anchors: Vec<(usize, usize)>,
+}
+
+impl<'t> Folded<'t> {
+    pub(crate) fn new(original: &'t str) -> Folded<'t> {
+        if original.is_ascii() {
+            return Folded { text: original.into(), anchors: Vec::new() };
+        }
+        let mut text = String::with_capacity(original.len() + 16);
+        let mut anchors = Vec::new();
+        let mut ascii_from = 0;
+        for (i, c) in original.char_indices() {
+            if c.is_ascii() {
+                continue;
+            }
+            text.push_str(original.get(ascii_from..i).unwrap_or(""));
+            anchors.push((text.len(), i));
+            if is_word_char(c) {
+                let mut buf = [0u8; 4];
+                fold_into(c.encode_utf8(&mut buf), &mut text);
+            } else {
+                text.push(' ');
+            }
+            ascii_from = i + c.len_utf8();
+            anchors.push((text.len(), ascii_from));
+        }
+        text.push_str(original.get(ascii_from..).unwrap_or(""));
+        Folded { text: text.into(), anchors }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The original offset of folded offset `pos`, which must be a word's start or end.
+    pub(crate) fn original_offset(&self, pos: usize) -> usize {
+        match self.anchors.partition_point(|&(folded, _)| folded <= pos) {
+            0 => pos,
+            n => self.anchors.get(n - 1).map_or(pos, |&(folded, orig)| orig + (pos - folded)),
+        }
+    }
+
+    /// Whether a word starts at byte `pos`.
+    pub(crate) fn is_word_start(&self, pos: usize) -> bool {
+        let bytes = self.text.as_bytes();
+        bytes.get(pos).is_some_and(|&b| is_word_byte(b))
+            && (pos == 0 || bytes.get(pos - 1).is_some_and(|&b| !is_word_byte(b)))
+    }
+
+    /// The end of the word starting at `start`.
+    pub(crate) fn word_end(&self, start: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let len = bytes.get(start..).map_or(0, |rest| rest.iter().take_while(|&&b| is_word_byte(b)).count());
+        start + len
+    }
+
+    /// The start of the first word at or after `pos`.
+    pub(crate) fn next_word_start(&self, pos: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let skip = bytes.get(pos..)?.iter().position(|&b| is_word_byte(b))?;
+        Some(pos + skip)
+    }
+
+    pub(crate) fn slice(&self, range: Range<usize>) -> &str {
+        self.text.get(range).unwrap_or("")
+    }
+}
+
+/// Bytes of words in a [`Folded`] text: ASCII letters and digits, and every byte of a
+/// non-ASCII character (only folded letters and digits remain there).
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
 /// The folded words of a short text (a configured phrase), in order.
 pub(crate) fn folded_words(text: &str) -> Vec<String> {
     let tokens = Tokens::new(text);
@@ -194,6 +282,32 @@ mod tests {
         check("ΟΔΟΣ οδος", " οδοσ οδοσ", &["ΟΔΟΣ", "οδος"]);
         check("Straße", " straße", &["Straße"]);
         check("c'è una persona?", " c e una persona", &["c", "è", "una", "persona"]);
+    }
+
+    /// `text` folds to `expected`, and each word maps back to `originals`.
+    fn check_folded(text: &str, expected: &str, originals: &[&str]) {
+        let folded = Folded::new(text);
+        assert_eq!(folded.as_str(), expected, "folding {text:?}");
+        let mut words = Vec::new();
+        let mut pos = 0;
+        while let Some(start) = folded.next_word_start(pos) {
+            assert!(folded.is_word_start(start));
+            let end = folded.word_end(start);
+            let orig = folded.original_offset(start)..folded.original_offset(end);
+            words.push(text.get(orig).unwrap_or("?"));
+            pos = end;
+        }
+        assert_eq!(words, originals, "words of {text:?}");
+    }
+
+    #[test]
+    fn folds_for_scanning() {
+        check_folded("Refund me", "Refund me", &["Refund", "me"]);
+        check_folded("Perché, REFUNDS?", "Perche, REFUNDS?", &["Perché", "REFUNDS"]);
+        check_folded("l’operatore è qui", "l operatore e qui", &["l", "operatore", "è", "qui"]);
+        check_folded("ﬁle €5", "file  5", &["ﬁle", "5"]);
+        check_folded("Rimborsò!", "Rimborso!", &["Rimborsò"]);
+        check_folded("ÉCOLE", "eCOLE", &["ÉCOLE"]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use super::normalize::{Tokens, folded_words};
+use super::normalize::{Folded, folded_words};
 use super::stem::StemLang;
 
 /// Custom trigger phrases compiled once per settings version.
@@ -55,7 +55,8 @@ struct Compiled {
     /// Trie nodes of all languages. A node stands for one phrase word (its stem) under
     /// the node's language; the roots are implicit.
     nodes: Vec<Node>,
-    /// Over `" " + key` of every first-word node; `None` when there are no phrases.
+    /// Over the keys of every first-word node, ASCII case-insensitive; `None` when there
+    /// are no phrases.
     automaton: Option<AhoCorasick>,
     /// For each automaton pattern, the first-word nodes having that key.
     pattern_nodes: Vec<Vec<usize>>,
@@ -70,6 +71,9 @@ struct Node {
     /// Folded forms used by the phrases themselves: they match without stemming.
     surfaces: Vec<Box<str>>,
     children: Vec<usize>,
+    /// `children` by key, sorted, so the children a word may match are found without
+    /// testing them all (a node can have hundreds).
+    child_keys: Vec<(Box<str>, usize)>,
     /// The phrase ending at this word, if any (the first configured among equals).
     phrase: Option<usize>,
 }
@@ -103,118 +107,115 @@ impl PhraseMatcher {
     pub fn find(&self, text: &str) -> Option<PhraseMatch> {
         let compiled = &*self.inner;
         let automaton = compiled.automaton.as_ref()?;
-        let tokens = Tokens::new(text);
-        let mut stems = StemCache::default();
-        // (first word, last word, phrase id) of the best match so far.
+        let folded = Folded::new(text);
+        let mut words = Words { folded: &folded, stems: Vec::new() };
+        // (first word start, last word end, phrase id) of the best match so far.
         let mut best: Option<(usize, usize, usize)> = None;
-        let mut word = 0;
-        for hit in automaton.find_overlapping_iter(tokens.stream.as_str()) {
-            // The pattern's leading space sits just before the word it flags; hits come
-            // in word order because a key never extends past its word.
-            let word_start = hit.start() + 1;
-            while tokens.words.get(word).is_some_and(|w| w.norm.start < word_start) {
-                word += 1;
-            }
-            if best.is_some_and(|(first, _, _)| word > first) {
+        for hit in automaton.find_overlapping_iter(folded.as_str()) {
+            let start = hit.start();
+            // Hits come in order of their end, and a key never extends past its word, so
+            // once past the best match's word no later hit can start further left.
+            if best.is_some_and(|(first, _, _)| start > first) {
                 break;
+            }
+            if !folded.is_word_start(start) {
+                continue;
             }
             let Some(nodes) = compiled.pattern_nodes.get(hit.pattern().as_usize()) else {
                 continue;
             };
             for &node in nodes {
-                if let Some((last, phrase)) = compiled.walk(node, &tokens, word, &mut stems) {
-                    let better = match best {
-                        None => true,
-                        Some((_, best_last, best_phrase)) => {
-                            last > best_last || (last == best_last && phrase < best_phrase)
-                        }
-                    };
-                    if better {
-                        best = Some((word, last, phrase));
+                let word = start..folded.word_end(start);
+                let Some((end, phrase)) = compiled.longest_from(node, word, &mut words) else {
+                    continue;
+                };
+                let better = match best {
+                    None => true,
+                    Some((_, best_end, best_phrase)) => {
+                        end > best_end || (end == best_end && phrase < best_phrase)
                     }
+                };
+                if better {
+                    best = Some((start, end, phrase));
                 }
             }
         }
-        let (first, last, phrase) = best?;
-        let start = tokens.words.get(first)?.orig.start;
-        let end = tokens.words.get(last)?.orig.end;
+        let (start, end, phrase) = best?;
         Some(PhraseMatch {
             phrase: compiled.phrases.get(phrase)?.clone(),
-            span: start..end,
+            span: folded.original_offset(start)..folded.original_offset(end),
         })
     }
 }
 
 impl Compiled {
-    /// Follows the trie from first-word `node` at text word `first`; returns the last word
-    /// and the phrase of the longest phrase matched there.
-    fn walk(
+    /// The longest phrase whose words, from trie `node` on, match the text's words from
+    /// the one starting at `start`: its end (in the folded text) and id.
+    ///
+    /// Stemming is the expensive part, so a word is only stemmed once the rest of a
+    /// phrase is plausible: the deeper words are tried first with cheap tests (exact
+    /// form, key prefix), and a word that merely starts with its key is stemmed last.
+    fn longest_from(
         &self,
         node: usize,
-        tokens: &Tokens,
-        first: usize,
-        stems: &mut StemCache,
+        word: Range<usize>,
+        words: &mut Words<'_>,
     ) -> Option<(usize, usize)> {
-        let mut current = self.nodes.get(node)?;
-        if !current.accepts(tokens, first, stems) {
-            return None;
-        }
-        let mut longest = current.phrase.map(|p| (first, p));
-        let mut word = first;
-        'descend: loop {
-            word += 1;
-            if word >= tokens.len() {
-                break;
+        let node = self.nodes.get(node)?;
+        let text = words.folded.slice(word.clone());
+        // Callers only pass words starting with one of the node's keys.
+        let exact = node.surfaces.iter().any(|s| s.eq_ignore_ascii_case(text));
+        let mut longest = None;
+        if !node.child_keys.is_empty() {
+            if let Some(next_start) = words.folded.next_word_start(word.end) {
+                let next = next_start..words.folded.word_end(next_start);
+                let next_text = words.folded.slice(next.clone());
+                // Siblings have distinct stems, so at most one of them really matches.
+                longest = node
+                    .children_for(next_text)
+                    .find_map(|child| self.longest_from(child, next.clone(), words));
             }
-            for &child in &current.children {
-                let Some(next) = self.nodes.get(child) else { continue };
-                if next.accepts(tokens, word, stems) {
-                    current = next;
-                    if let Some(p) = next.phrase {
-                        longest = Some((word, p));
-                    }
-                    // Siblings have distinct stems: at most one accepts the word.
-                    continue 'descend;
-                }
-            }
-            break;
         }
-        longest
+        let longest = longest.or_else(|| node.phrase.map(|phrase| (word.end, phrase)))?;
+        (exact || words.stem_is(node.lang, word.start, text, &node.stem)).then_some(longest)
     }
 }
 
 impl Node {
-    /// Whether text word `word` has this node's stem.
-    fn accepts(&self, tokens: &Tokens, word: usize, stems: &mut StemCache) -> bool {
-        let folded = tokens.word(word);
-        if self.surfaces.iter().any(|s| **s == *folded) {
-            return true;
-        }
-        if !self.keys.iter().any(|k| folded.starts_with(&**k)) {
-            return false;
-        }
-        *stems.get(self.lang, word, folded) == *self.stem
+    /// The children whose key `word` starts with: the only ones it can match.
+    fn children_for<'a>(&'a self, word: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let first = word.as_bytes().first().map(u8::to_ascii_lowercase);
+        let keys = &self.child_keys;
+        // Sorted by key, an empty key comes first, then keys by first byte.
+        let empty = keys.partition_point(|(k, _)| k.is_empty());
+        let from = keys.partition_point(|(k, _)| k.as_bytes().first().copied() < first);
+        let to = keys.partition_point(|(k, _)| k.as_bytes().first().copied() <= first);
+        let candidates = keys.get(..empty).into_iter().chain(keys.get(from.max(empty)..to)).flatten();
+        candidates.filter(move |(k, _)| starts_with_ignore_ascii_case(word, k)).map(|&(_, child)| child)
     }
 }
 
-/// Stems computed during one `find`, so a word is stemmed at most once per language.
-/// Few words get stemmed per text, so a list beats a map.
-#[derive(Default)]
-struct StemCache {
-    entries: Vec<(StemLang, usize, String)>,
+fn starts_with_ignore_ascii_case(word: &str, prefix: &str) -> bool {
+    word.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
-impl StemCache {
-    fn get(&mut self, lang: StemLang, word: usize, folded: &str) -> &str {
-        let found = self.entries.iter().position(|(l, w, _)| *l == lang && *w == word);
-        let index = match found {
-            Some(index) => index,
-            None => {
-                self.entries.push((lang, word, lang.stem(folded)));
-                self.entries.len() - 1
-            }
-        };
-        self.entries.get(index).map_or("", |(_, _, stem)| stem.as_str())
+/// The words of one text being searched, with the stems computed so far: a word is
+/// stemmed at most once per language. Few words get stemmed, so a list beats a map.
+struct Words<'a> {
+    folded: &'a Folded<'a>,
+    stems: Vec<(StemLang, usize, String)>,
+}
+
+impl Words<'_> {
+    fn stem_is(&mut self, lang: StemLang, start: usize, word: &str, stem: &str) -> bool {
+        if let Some((_, _, known)) = self.stems.iter().find(|(l, s, _)| *l == lang && *s == start) {
+            return known == stem;
+        }
+        // The folded text may keep uppercase ASCII; the stemmers expect lowercase.
+        let computed = lang.stem(&word.to_ascii_lowercase()); #[cfg(test)] eprintln!("STEM {lang:?} {word} -> {computed} vs {stem}");
+        let equal = computed == stem;
+        self.stems.push((lang, start, computed));
+        equal
     }
 }
 
@@ -267,6 +268,7 @@ impl Builder {
                     keys: Vec::new(),
                     surfaces: Vec::new(),
                     children: Vec::new(),
+                    child_keys: Vec::new(),
                     phrase: None,
                 });
                 if let Some(p) = parent.and_then(|p| self.nodes.get_mut(p)) {
@@ -294,7 +296,25 @@ impl Builder {
         id
     }
 
-    fn finish(self) -> Compiled {
+    fn finish(mut self) -> Compiled {
+        let child_keys: Vec<Vec<(Box<str>, usize)>> = self
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut keys: Vec<(Box<str>, usize)> = node
+                    .children
+                    .iter()
+                    .filter_map(|&c| self.nodes.get(c))
+                    .zip(&node.children)
+                    .flat_map(|(child, &c)| child.keys.iter().map(move |k| (k.clone(), c)))
+                    .collect();
+                keys.sort();
+                keys
+            })
+            .collect();
+        for (node, keys) in self.nodes.iter_mut().zip(child_keys) {
+            node.child_keys = keys;
+        }
         // Patterns: the keys of the first-word nodes (those reached from a root).
         let mut pattern_ids: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<String> = Vec::new();
@@ -310,7 +330,7 @@ impl Builder {
         for root in roots {
             let Some(node) = self.nodes.get(root) else { continue };
             for key in &node.keys {
-                let pattern = format!(" {key}");
+                let pattern = key.to_string();
                 let index = *pattern_ids.entry(pattern.clone()).or_insert_with(|| {
                     patterns.push(pattern);
                     pattern_nodes.push(Vec::new());
@@ -328,6 +348,8 @@ impl Builder {
         } else {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                // The text is scanned unfolded when it is ASCII (see `Folded`).
+                .ascii_case_insensitive(true)
                 // A DFA is the fastest to scan; its size stays modest because the
                 // patterns are short word prefixes.
                 .kind(Some(AhoCorasickKind::DFA))
@@ -336,5 +358,38 @@ impl Builder {
                 .ok()
         };
         Compiled { phrases: self.phrases, nodes: self.nodes, automaton, pattern_nodes }
+    }
+}
+
+#[cfg(test)]
+mod perf_tmp {
+    use super::*;
+    fn time<R>(label: &str, f: impl Fn() -> R) {
+        for _ in 0..1000 { std::hint::black_box(f()); }
+        let mut v = Vec::new();
+        for _ in 0..15 { let t = std::time::Instant::now(); for _ in 0..2000 { std::hint::black_box(f()); } v.push(t.elapsed() / 2000); }
+        v.sort(); eprintln!("{label}: {:?}", v[7]);
+    }
+    #[test]
+    fn perf() {
+        let msg = include_str!("/tmp/msg.txt");
+        let lower = msg.to_lowercase();
+        let all: Vec<String> = include_str!("/tmp/phr.txt").lines().map(|s| s.to_owned()).collect();
+        time("tokens", || super::super::normalize::Tokens::new(std::hint::black_box(msg)));
+        let accented = msg.replace("Tuesday", "Martedì");
+        time("folded non-ascii", || Folded::new(std::hint::black_box(accented.as_str())).as_str().len());
+        for n in [10, 1000, 10000] { eprintln!("find once: {:?}", PhraseMatcher::new(&all[..n]).find(msg));
+            let m = PhraseMatcher::new(&all[..n]);
+            let ac = m.inner.automaton.as_ref().unwrap();
+            eprintln!("n={n} patterns={} hits={} wordstart={}", ac.patterns_len(), ac.find_overlapping_iter(msg).count(), ac.find_overlapping_iter(msg).filter(|h| Folded::new(msg).is_word_start(h.start())).count());
+            time("  scan", || ac.find_overlapping_iter(std::hint::black_box(msg)).count());
+            let lowered: Vec<String> = all[..n].iter().map(|p| p.to_lowercase()).collect();
+            let raw = AhoCorasick::new(&lowered).unwrap();
+            time("  raw", || raw.find(std::hint::black_box(lower.as_str())));
+            time("  find", || m.find(std::hint::black_box(msg)));
+            time("  find accented", || m.find(std::hint::black_box(accented.as_str())));
+            if n == 10 { time("  naive", || lowered.iter().any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))); }
+            if n == 1000 { time("  naive", || lowered.iter().any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))); }
+        }
     }
 }

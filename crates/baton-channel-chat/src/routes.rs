@@ -1,0 +1,218 @@
+//! Visitor endpoints: start a conversation, send a message, read the transcript.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use baton_core::ids::ConversationId;
+use baton_engine::Engine;
+use baton_engine::model::{Message, Visitor};
+use baton_http::{ApiError, ApiJson, MAX_TEXT_BYTES, bearer, hash_token, new_token};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::CHANNEL;
+
+const MAX_VISITOR_FIELD: usize = 256;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversation {
+    #[serde(default)]
+    pub visitor: VisitorDetails,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorDetails {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedConversation {
+    pub conversation_id: i64,
+    /// Bearer token for the visitor's calls on this conversation; shown once.
+    pub visitor_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    pub text: String,
+    /// Makes a retry a no-op that returns the first replies.
+    pub client_message_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatReplies {
+    pub replies: Vec<ChatReply>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatReply {
+    /// "agent", "system" or "user".
+    pub author: String,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatMessages {
+    pub messages: Vec<ChatMessage>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChatMessage {
+    pub id: i64,
+    /// "visitor", "agent", "system" or "user".
+    pub author: String,
+    pub text: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<Message> for ChatMessage {
+    fn from(m: Message) -> Self {
+        ChatMessage {
+            id: m.id.0,
+            author: m.author.as_str().to_owned(),
+            text: m.text,
+            created_at: m.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The visitor routes, with paths as in API.md.
+pub fn router(engine: Engine) -> Router {
+    Router::new()
+        .route("/api/v1/chat/conversations", post(create_conversation))
+        .route(
+            "/api/v1/chat/conversations/{id}/messages",
+            post(post_message).get(list_messages),
+        )
+        .route("/api/v1/chat/conversations/{id}/events", get(crate::sse::events))
+        .with_state(engine)
+}
+
+fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > MAX_VISITOR_FIELD => Err(ApiError::invalid(
+            field,
+            format!("at most {MAX_VISITOR_FIELD} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/chat/conversations", tag = "chat",
+    request_body = CreateConversation,
+    responses((status = 201, body = CreatedConversation), (status = 422, body = baton_http::ErrorBody)))]
+pub(crate) async fn create_conversation(
+    State(engine): State<Engine>,
+    ApiJson(body): ApiJson<CreateConversation>,
+) -> Result<(StatusCode, ApiJson<CreatedConversation>), ApiError> {
+    let visitor = Visitor {
+        name: bounded("visitor.name", body.visitor.name)?,
+        email: bounded("visitor.email", body.visitor.email)?,
+    };
+    if visitor.email.as_deref().is_some_and(|e| !e.contains('@')) {
+        return Err(ApiError::invalid("visitor.email", "not an email address"));
+    }
+    let token = new_token();
+    let conversation = engine
+        .store()
+        .create_conversation(CHANNEL, visitor, &hash_token(&token), Utc::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(CreatedConversation {
+            conversation_id: conversation.id.0,
+            visitor_token: token,
+        }),
+    ))
+}
+
+/// Checks the visitor token against the conversation: 401 without one, 404 for an
+/// unknown conversation, 403 for another conversation's token.
+pub(crate) async fn authorize(
+    engine: &Engine,
+    headers: &HeaderMap,
+    id: ConversationId,
+) -> Result<(), ApiError> {
+    let Some(token) = bearer(headers) else {
+        return Err(ApiError::Unauthorized(
+            "missing_token",
+            "send the visitor token as `Authorization: Bearer <token>`".into(),
+        ));
+    };
+    if engine
+        .store()
+        .visitor_token_matches(id, &hash_token(token))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "this visitor token belongs to another conversation",
+        ))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/chat/conversations/{id}/messages", tag = "chat",
+    params(("id" = i64, Path)), request_body = PostMessage,
+    responses((status = 200, body = ChatReplies), (status = 413, body = baton_http::ErrorBody)),
+    security(("visitor_token" = [])))]
+pub(crate) async fn post_message(
+    State(engine): State<Engine>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PostMessage>,
+) -> Result<ApiJson<ChatReplies>, ApiError> {
+    let id = ConversationId(id);
+    authorize(&engine, &headers, id).await?;
+    if body.text.len() > MAX_TEXT_BYTES {
+        return Err(ApiError::TooLarge(
+            Some("text".into()),
+            format!("a message has at most {MAX_TEXT_BYTES} bytes"),
+        ));
+    }
+    if let Some(key) = &body.client_message_id {
+        if key.is_empty() || key.len() > 128 {
+            return Err(ApiError::invalid(
+                "client_message_id",
+                "between 1 and 128 bytes",
+            ));
+        }
+    }
+    let result = engine
+        .ingest(id, &body.text, body.client_message_id.as_deref())
+        .await?;
+    Ok(ApiJson(ChatReplies {
+        replies: result
+            .replies
+            .into_iter()
+            .map(|r| ChatReply {
+                author: r.author.as_str().to_owned(),
+                text: r.text,
+            })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/chat/conversations/{id}/messages", tag = "chat",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ChatMessages)),
+    security(("visitor_token" = [])))]
+pub(crate) async fn list_messages(
+    State(engine): State<Engine>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<ApiJson<ChatMessages>, ApiError> {
+    let id = ConversationId(id);
+    authorize(&engine, &headers, id).await?;
+    let messages = engine.store().messages(id, None).await?;
+    Ok(ApiJson(ChatMessages {
+        messages: messages.into_iter().map(ChatMessage::from).collect(),
+    }))
+}

@@ -1,0 +1,238 @@
+//! The human side of conversations (F4, F8, B6, B8): views, claim, reply, close.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use baton_core::ids::ConversationId;
+use baton_engine::model::{Assignee, Conversation, View};
+use baton_http::{ApiError, ApiJson, MAX_TEXT_BYTES};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::Staff;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/conversations", get(list))
+        .route("/api/v1/conversations/{id}", get(get_one))
+        .route("/api/v1/conversations/{id}/claim", post(claim))
+        .route("/api/v1/conversations/{id}/messages", post(reply))
+        .route("/api/v1/conversations/{id}/close", post(close))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationDto {
+    pub id: i64,
+    pub channel: String,
+    /// `open` or `closed`.
+    pub status: String,
+    pub assignee: AssigneeDto,
+    /// Null before any handoff.
+    pub handoff: Option<HandoffDto>,
+    /// Set once ticketing creates a ticket for the conversation.
+    pub ticket_id: Option<i64>,
+    /// Waiting for an eligible user.
+    pub queued: bool,
+    pub inbox_id: Option<i64>,
+    pub visitor: VisitorDto,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssigneeDto {
+    /// `agent`, `user` or `none`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoffDto {
+    pub reason: ReasonDto,
+    /// `live` or `async`.
+    pub process: String,
+    /// RFC 3339.
+    pub at: String,
+    /// For the human who takes over: who, why, transcript (B6).
+    pub summary: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonDto {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorDto {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<Conversation> for ConversationDto {
+    fn from(c: Conversation) -> Self {
+        let (kind, user_id) = match c.assignee {
+            Assignee::Agent => ("agent", None),
+            Assignee::User(u) => ("user", Some(u.0)),
+            Assignee::None => ("none", None),
+        };
+        ConversationDto {
+            id: c.id.0,
+            channel: c.channel,
+            status: c.status.as_str().to_owned(),
+            assignee: AssigneeDto {
+                kind: kind.to_owned(),
+                user_id,
+            },
+            handoff: c.handoff.map(|h| HandoffDto {
+                reason: ReasonDto {
+                    kind: h.trigger_kind,
+                    matched: h.matched,
+                },
+                process: h.process.as_str().to_owned(),
+                at: h.at.to_rfc3339(),
+                summary: h.summary,
+            }),
+            ticket_id: None,
+            queued: c.queued,
+            inbox_id: c.inbox_id.map(|i| i.0),
+            visitor: VisitorDto {
+                name: c.visitor.name,
+                email: c.visitor.email,
+            },
+            created_at: c.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Conversations {
+    pub conversations: Vec<ConversationDto>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `unassigned`, `mine`, `open` (default) or `all`.
+    pub view: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListQuery),
+    responses((status = 200, body = Conversations)), security(("bearer" = [])))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    Query(query): Query<ListQuery>,
+) -> Result<ApiJson<Conversations>, ApiError> {
+    let view = match query.view.as_deref().unwrap_or("open") {
+        "unassigned" => View::Unassigned,
+        "mine" => View::Mine(user.id),
+        "open" => View::Open,
+        "all" => View::All,
+        _ => {
+            return Err(ApiError::invalid(
+                "view",
+                "one of unassigned, mine, open, all",
+            ));
+        }
+    };
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::invalid("limit", "between 1 and 1000"));
+    }
+    let conversations = state.engine.store().conversations(view, limit).await?;
+    Ok(ApiJson(Conversations {
+        conversations: conversations.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationDto), (status = 404, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<ConversationDto>, ApiError> {
+    let conversation = state
+        .engine
+        .store()
+        .conversation(ConversationId(id))
+        .await?;
+    Ok(ApiJson(conversation.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/claim", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationDto), (status = 409, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn claim(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<ConversationDto>, ApiError> {
+    let conversation = state.engine.claim(ConversationId(id), user.id).await?;
+    Ok(ApiJson(conversation.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffMessage {
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    pub author: String,
+    pub text: String,
+    pub created_at: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = i64, Path)), request_body = StaffMessage,
+    responses((status = 201, body = MessageDto), (status = 409, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn reply(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<StaffMessage>,
+) -> Result<(StatusCode, ApiJson<MessageDto>), ApiError> {
+    if body.text.len() > MAX_TEXT_BYTES {
+        return Err(ApiError::TooLarge(
+            Some("text".into()),
+            format!("a message has at most {MAX_TEXT_BYTES} bytes"),
+        ));
+    }
+    let message = state
+        .engine
+        .staff_reply(ConversationId(id), user.id, &body.text)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(MessageDto {
+            id: message.id.0,
+            author: message.author.as_str().to_owned(),
+            text: message.text,
+            created_at: message.created_at.to_rfc3339(),
+        }),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationDto)), security(("bearer" = [])))]
+pub(crate) async fn close(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<ConversationDto>, ApiError> {
+    let conversation = state.engine.close(ConversationId(id), user.id).await?;
+    Ok(ApiJson(conversation.into()))
+}

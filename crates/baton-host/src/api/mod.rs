@@ -1,0 +1,6 @@
+//! The staff-side HTTP API, one module per section of `API.md`.
+
+pub mod conversations;
+pub mod ops;
+pub mod people;
+pub mod settings;

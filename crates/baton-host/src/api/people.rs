@@ -1,0 +1,364 @@
+//! Users, tokens, teams and inboxes (F6).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use baton_core::ids::UserId;
+use baton_core::people::{Availability, Permission, Seat};
+use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User};
+use baton_http::{ApiError, ApiJson, hash_token, new_token};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::Staff;
+
+/// Capacity when a user is created without one (F6/B7: five open conversations).
+const DEFAULT_CAPACITY: u32 = 5;
+const MAX_CAPACITY: u32 = 1000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", post(create_user).get(list_users))
+        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/users/{id}/tokens", post(create_token))
+        .route("/api/v1/users/{id}/availability", put(set_availability))
+        .route("/api/v1/users/{id}/capacity", put(set_capacity))
+        .route("/api/v1/teams", post(create_team).get(list_teams))
+        .route("/api/v1/inboxes", post(create_inbox).get(list_inboxes))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    /// `none`, `sales` or `service`.
+    pub seat: String,
+    pub permissions: Vec<String>,
+    pub capacity: u32,
+    /// `available` or `away`.
+    pub availability: String,
+    pub open_conversations: u32,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        UserDto {
+            id: u.id.0,
+            name: u.name,
+            email: u.email,
+            seat: u.seat.as_str().to_owned(),
+            permissions: u.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+            capacity: u.capacity,
+            availability: u.availability.as_str().to_owned(),
+            open_conversations: u.open_conversations,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Users {
+    pub users: Vec<UserDto>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    pub email: String,
+    /// `none`, `sales` or `service`.
+    pub seat: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Open conversations at once (default 5).
+    pub capacity: Option<u32>,
+}
+
+fn name(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 200 {
+        return Err(ApiError::invalid(field, "between 1 and 200 characters"));
+    }
+    Ok(value.to_owned())
+}
+
+fn capacity(value: u32) -> Result<u32, ApiError> {
+    if value > MAX_CAPACITY {
+        return Err(ApiError::invalid(
+            "capacity",
+            format!("at most {MAX_CAPACITY}"),
+        ));
+    }
+    Ok(value)
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, body = UserDto), (status = 422, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn create_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<(StatusCode, ApiJson<UserDto>), ApiError> {
+    staff.require(Permission::Admin)?;
+    let email = body.email.trim().to_owned();
+    if !email.contains('@') || email.len() > 320 {
+        return Err(ApiError::invalid("email", "not an email address"));
+    }
+    let seat = body
+        .seat
+        .parse::<Seat>()
+        .map_err(|e| ApiError::invalid("seat", e.to_string()))?;
+    let permissions = body
+        .permissions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            p.parse::<Permission>()
+                .map_err(|e| ApiError::invalid(format!("permissions[{i}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let user = state
+        .engine
+        .store()
+        .create_user(NewUser {
+            name: name("name", &body.name)?,
+            email,
+            seat,
+            permissions,
+            capacity: capacity(body.capacity.unwrap_or(DEFAULT_CAPACITY))?,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(user.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = Users)), security(("bearer" = [])))]
+pub(crate) async fn list_users(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<ApiJson<Users>, ApiError> {
+    let users = state.engine.store().users().await?;
+    Ok(ApiJson(Users {
+        users: users.into_iter().map(UserDto::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = UserDto), (status = 404, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_user(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<UserDto>, ApiError> {
+    Ok(ApiJson(state.engine.store().user(UserId(id)).await?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewToken {
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "users", params(("id" = i64, Path)),
+    responses((status = 201, body = NewToken), (status = 403, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, ApiJson<NewToken>), ApiError> {
+    staff.require_self_or_admin(id)?;
+    let token = new_token();
+    state
+        .engine
+        .store()
+        .add_token(UserId(id), &hash_token(&token))
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(NewToken { token })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAvailability {
+    /// `available` or `away`.
+    pub availability: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}/availability", tag = "users",
+    params(("id" = i64, Path)), request_body = SetAvailability,
+    responses((status = 200, body = UserDto)), security(("bearer" = [])))]
+pub(crate) async fn set_availability(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<SetAvailability>,
+) -> Result<ApiJson<UserDto>, ApiError> {
+    staff.require_self_or_admin(id)?;
+    let availability = body
+        .availability
+        .parse::<Availability>()
+        .map_err(|e| ApiError::invalid("availability", e.to_string()))?;
+    let user = state
+        .engine
+        .set_availability(UserId(id), availability)
+        .await?;
+    Ok(ApiJson(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetCapacity {
+    pub capacity: u32,
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}/capacity", tag = "users",
+    params(("id" = i64, Path)), request_body = SetCapacity,
+    responses((status = 200, body = UserDto)), security(("bearer" = [])))]
+pub(crate) async fn set_capacity(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<SetCapacity>,
+) -> Result<ApiJson<UserDto>, ApiError> {
+    staff.require(Permission::Admin)?;
+    let user = state
+        .engine
+        .set_capacity(UserId(id), capacity(body.capacity)?)
+        .await?;
+    Ok(ApiJson(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTeam {
+    pub name: String,
+    #[serde(default)]
+    pub user_ids: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamDto {
+    pub id: i64,
+    pub name: String,
+    pub user_ids: Vec<i64>,
+}
+
+impl From<Team> for TeamDto {
+    fn from(t: Team) -> Self {
+        TeamDto {
+            id: t.id.0,
+            name: t.name,
+            user_ids: t.user_ids.into_iter().map(|u| u.0).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Teams {
+    pub teams: Vec<TeamDto>,
+}
+
+#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeam,
+    responses((status = 201, body = TeamDto)), security(("bearer" = [])))]
+pub(crate) async fn create_team(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(body): ApiJson<CreateTeam>,
+) -> Result<(StatusCode, ApiJson<TeamDto>), ApiError> {
+    staff.require(Permission::Admin)?;
+    let members: Vec<UserId> = body.user_ids.into_iter().map(UserId).collect();
+    let team = state
+        .engine
+        .store()
+        .create_team(&name("name", &body.name)?, &members)
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(team.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams",
+    responses((status = 200, body = Teams)), security(("bearer" = [])))]
+pub(crate) async fn list_teams(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<ApiJson<Teams>, ApiError> {
+    let teams = state.engine.store().teams().await?;
+    Ok(ApiJson(Teams {
+        teams: teams.into_iter().map(TeamDto::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInbox {
+    pub name: String,
+    /// `inbox` or `help_desk`.
+    pub kind: InboxKindDto,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxKindDto {
+    Inbox,
+    HelpDesk,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxDto {
+    pub id: i64,
+    pub name: String,
+    pub kind: InboxKindDto,
+}
+
+impl From<Inbox> for InboxDto {
+    fn from(i: Inbox) -> Self {
+        InboxDto {
+            id: i.id.0,
+            name: i.name,
+            kind: match i.kind {
+                InboxKind::Inbox => InboxKindDto::Inbox,
+                InboxKind::HelpDesk => InboxKindDto::HelpDesk,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Inboxes {
+    pub inboxes: Vec<InboxDto>,
+}
+
+#[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", request_body = CreateInbox,
+    responses((status = 201, body = InboxDto)), security(("bearer" = [])))]
+pub(crate) async fn create_inbox(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(body): ApiJson<CreateInbox>,
+) -> Result<(StatusCode, ApiJson<InboxDto>), ApiError> {
+    staff.require(Permission::Admin)?;
+    let kind = match body.kind {
+        InboxKindDto::Inbox => InboxKind::Inbox,
+        InboxKindDto::HelpDesk => InboxKind::HelpDesk,
+    };
+    let inbox = state
+        .engine
+        .store()
+        .create_inbox(&name("name", &body.name)?, kind)
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(inbox.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes",
+    responses((status = 200, body = Inboxes)), security(("bearer" = [])))]
+pub(crate) async fn list_inboxes(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<ApiJson<Inboxes>, ApiError> {
+    let inboxes = state.engine.store().inboxes().await?;
+    Ok(ApiJson(Inboxes {
+        inboxes: inboxes.into_iter().map(InboxDto::from).collect(),
+    }))
+}

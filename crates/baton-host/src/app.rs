@@ -1,0 +1,45 @@
+//! The HTTP application: shared state, the router of every API surface, and `serve`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use baton_engine::Engine;
+use baton_http::MAX_BODY_BYTES;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::api;
+use crate::metrics::Metrics;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Every route of the server. Tests call it in-process; `serve` puts it on a socket.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::ops::routes())
+        .merge(api::settings::routes())
+        .merge(api::people::routes())
+        .merge(api::conversations::routes())
+        .with_state(state.clone())
+        .merge(baton_channel_chat::router(state.engine.clone()))
+        .fallback(api::ops::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

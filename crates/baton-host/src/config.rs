@@ -1,0 +1,249 @@
+//! The one typed configuration, loaded by figment: built-in defaults, then
+//! `config/baton.toml` (or `--config FILE`), then `BATON_` environment variables with `__`
+//! for nesting (`BATON_HTTP__ADDR`, `BATON_DATABASE__URL`, `BATON_BOOTSTRAP_TOKEN`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    /// The owner's token on first start; generated and printed once when unset.
+    pub bootstrap_token: Option<String>,
+    pub kb: KbConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port`; port 0 picks a free one.
+    pub addr: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path?mode=rwc` (default, embedded) or `postgres://...`.
+    pub url: String,
+    /// PostgreSQL schema to work in (created when missing).
+    pub schema: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KbConfig {
+    /// Folder of Markdown articles the customer agent answers from.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. `info` or `baton=debug,sqlx=warn`; `RUST_LOG` wins.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            http: HttpConfig {
+                addr: "127.0.0.1:8080".into(),
+            },
+            database: DatabaseConfig {
+                url: "sqlite://data/baton.db?mode=rwc".into(),
+                schema: None,
+            },
+            bootstrap_token: None,
+            kb: KbConfig {
+                dir: PathBuf::from("config/kb"),
+            },
+            log: LogConfig {
+                level: "info".into(),
+                format: "text".into(),
+            },
+        }
+    }
+}
+
+/// Secrets stay out of logs: the database URL may carry a password.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("http", &self.http)
+            .field("database", &self.database)
+            .field(
+                "bootstrap_token",
+                &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("kb", &self.kb)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A configuration value that stops the start, with its key path.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl Config {
+    /// Loads defaults < file < environment. `file` is `--config`; without it
+    /// `config/baton.toml` is read when it exists.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError {
+                    key: "--config".into(),
+                    reason: format!("{} does not exist", path.display()),
+                });
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("config/baton.toml")),
+        }
+        figment = figment.merge(Env::prefixed("BATON_").split("__"));
+        let config: Config = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            ConfigError {
+                key: if key.is_empty() { "(root)".into() } else { key },
+                reason: e.kind.to_string(),
+            }
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, reason: String| {
+            Err(ConfigError {
+                key: key.into(),
+                reason,
+            })
+        };
+        if self.http.addr.parse::<SocketAddr>().is_err() {
+            return bad(
+                "http.addr",
+                format!(
+                    "\"{}\" is not a socket address (expected host:port, e.g. 127.0.0.1:8080)",
+                    self.http.addr
+                ),
+            );
+        }
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
+            return bad(
+                "database.url",
+                "must start with sqlite:// or postgres://".into(),
+            );
+        }
+        if let Some(schema) = &self.database.schema {
+            if schema.is_empty()
+                || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return bad(
+                    "database.schema",
+                    "letters, digits and underscores only".into(),
+                );
+            }
+            if url.starts_with("sqlite:") {
+                return bad("database.schema", "only PostgreSQL has schemas".into());
+            }
+        }
+        if let Some(token) = &self.bootstrap_token {
+            if token.len() < 16 {
+                return bad(
+                    "bootstrap_token",
+                    "at least 16 characters; a short token is guessable".into(),
+                );
+            }
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return bad("log.format", "\"text\" or \"json\"".into());
+        }
+        Ok(())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        // Checked by `validate`; the fallback is never reached after `load`.
+        self.http
+            .addr
+            .parse()
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    /// The SQLite file's folder, created before connecting so that the first start
+    /// works with no setup.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let rest = self.database.url.strip_prefix("sqlite:")?;
+        let path = rest.trim_start_matches("//");
+        let path = path.split('?').next()?;
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Path::new(path).parent().map(Path::to_path_buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut config = Config::default();
+        config.bootstrap_token = Some("0123456789abcdef-secret".into());
+        config.database.url = "postgres://baton:hunter2@db:5432/baton".into();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("baton:<redacted>@db"), "{shown}");
+    }
+
+    #[test]
+    fn sqlite_folder_is_derived_from_the_url() {
+        let mut config = Config::default();
+        assert_eq!(config.sqlite_dir(), Some(PathBuf::from("data")));
+        config.database.url = "sqlite:///tmp/x/baton.db?mode=rwc".into();
+        assert_eq!(config.sqlite_dir(), Some(PathBuf::from("/tmp/x")));
+        config.database.url = "postgres://localhost/test".into();
+        assert_eq!(config.sqlite_dir(), None);
+    }
+}

@@ -1,0 +1,101 @@
+//! Prometheus metrics (B11): what the engine reports through its `Telemetry` port, plus
+//! the queue length read from the database at scrape time (one query per scrape instead
+//! of one per message).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabel {
+    channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandoffLabels {
+    trigger: String,
+    process: String,
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    messages: Family<ChannelLabel, Counter>,
+    handoffs: Family<HandoffLabels, Counter>,
+    assignment_latency: Histogram,
+    queue_length: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("baton");
+        let messages = Family::<ChannelLabel, Counter>::default();
+        let handoffs = Family::<HandoffLabels, Counter>::default();
+        // 1 ms .. ~9 h: immediate assignments and long queue waits both land in a bucket.
+        let assignment_latency = Histogram::new(exponential_buckets(0.001, 4.0, 13));
+        let queue_length = Gauge::default();
+        registry.register(
+            "messages_ingested",
+            "Visitor messages ingested, by channel",
+            messages.clone(),
+        );
+        registry.register(
+            "handoffs",
+            "Handoffs, by trigger kind and process",
+            handoffs.clone(),
+        );
+        registry.register(
+            "assignment_latency_seconds",
+            "Time from handoff to assignment",
+            assignment_latency.clone(),
+        );
+        registry.register(
+            "queue_length",
+            "Conversations waiting for an eligible user",
+            queue_length.clone(),
+        );
+        Metrics {
+            registry,
+            messages,
+            handoffs,
+            assignment_latency,
+            queue_length,
+        }
+    }
+
+    pub fn encode(&self, queue_length: u64) -> String {
+        self.queue_length
+            .set(i64::try_from(queue_length).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(%error, "metrics encoding failed");
+        }
+        out
+    }
+}
+
+impl baton_engine::Telemetry for Metrics {
+    fn message_ingested(&self, channel: &str) {
+        self.messages
+            .get_or_create(&ChannelLabel {
+                channel: channel.to_owned(),
+            })
+            .inc();
+    }
+
+    fn handoff(&self, trigger_kind: &str, process: &str) {
+        self.handoffs
+            .get_or_create(&HandoffLabels {
+                trigger: trigger_kind.to_owned(),
+                process: process.to_owned(),
+            })
+            .inc();
+    }
+
+    fn assigned(&self, waited_seconds: f64) {
+        self.assignment_latency.observe(waited_seconds);
+    }
+}

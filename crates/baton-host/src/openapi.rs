@@ -1,0 +1,44 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::{conversations, ops, people, settings};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Baton", description = "Customer agent handoff server: one configuration, every channel."),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi, ops::audit,
+        settings::get_settings, settings::put_settings, settings::simulate,
+        settings::get_agent, settings::put_agent,
+        people::create_user, people::list_users, people::get_user, people::create_token,
+        people::set_availability, people::set_capacity,
+        people::create_team, people::list_teams, people::create_inbox, people::list_inboxes,
+        conversations::list, conversations::get_one, conversations::claim,
+        conversations::reply, conversations::close,
+        baton_channel_chat::openapi::create_conversation,
+        baton_channel_chat::openapi::post_message,
+        baton_channel_chat::openapi::list_messages,
+        baton_channel_chat::openapi::events,
+    ),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+#[derive(Debug)]
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "visitor_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! Start-up: open the store, create the owner on first start, load the knowledge base
+//! and build the engine.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use baton_agent::KnowledgeBase;
+use baton_engine::{Engine, EngineConfig};
+use baton_http::{hash_token, new_token};
+use baton_store::SeaStore;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// How the owner's token reached the operator on this start.
+#[derive(Debug)]
+pub enum OwnerToken {
+    /// Created now with a generated token, shown once.
+    Generated(String),
+    /// Created now with `BATON_BOOTSTRAP_TOKEN`.
+    FromConfig,
+    /// The database already had users.
+    Existing,
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<SeaStore> {
+    if let Some(dir) = config.sqlite_dir() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    SeaStore::connect(&config.database.url, config.database.schema.as_deref())
+        .await
+        .context("opening the database")
+}
+
+pub async fn build(config: &Config) -> anyhow::Result<(AppState, OwnerToken)> {
+    let store = Arc::new(open_store(config).await?);
+    let (token, announced) = match &config.bootstrap_token {
+        Some(token) => (token.clone(), OwnerToken::FromConfig),
+        None => {
+            let token = new_token();
+            (token.clone(), OwnerToken::Generated(token))
+        }
+    };
+    let owner = baton_engine::Store::bootstrap_owner(&*store, &hash_token(&token)).await?;
+    let announced = if owner.is_some() {
+        announced
+    } else {
+        OwnerToken::Existing
+    };
+    let kb = KnowledgeBase::load_dir(&config.kb.dir).with_context(|| {
+        format!(
+            "loading the knowledge base (kb.dir = {})",
+            config.kb.dir.display()
+        )
+    })?;
+    tracing::info!(passages = kb.len(), dir = %config.kb.dir.display(), "knowledge base loaded");
+    let metrics = Arc::new(Metrics::new());
+    let engine = Engine::new(store, Arc::new(kb), metrics.clone(), EngineConfig::default());
+    Ok((AppState { engine, metrics }, announced))
+}
