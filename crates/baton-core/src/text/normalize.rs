@@ -208,6 +208,17 @@ impl<'t> Folded<'t> {
             && (pos == 0 || bytes.get(pos - 1).is_some_and(|&b| !is_word_byte(b)))
     }
 
+    /// The start of every word, left to right.
+    pub(crate) fn word_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut previous_in_word = false;
+        self.text.bytes().enumerate().filter_map(move |(i, b)| {
+            let in_word = is_word_byte(b);
+            let starts = in_word && !previous_in_word;
+            previous_in_word = in_word;
+            starts.then_some(i)
+        })
+    }
+
     /// The end of the word starting at `start`.
     pub(crate) fn word_end(&self, start: usize) -> usize {
         let bytes = self.text.as_bytes();
@@ -230,8 +241,19 @@ impl<'t> Folded<'t> {
 /// Bytes of words in a [`Folded`] text: ASCII letters and digits, and every byte of a
 /// non-ASCII character (only folded letters and digits remain there).
 pub(crate) fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+    WORD_BYTES[usize::from(b)]
 }
+
+/// [`is_word_byte`] as a table: it runs once per byte of every scanned text.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// The folded words of a short text (a configured phrase), in order.
 pub(crate) fn folded_words(text: &str) -> Vec<String> {

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::normalize::{Folded, folded_words};
 use super::stem::StemLang;
@@ -58,8 +58,13 @@ struct Compiled {
     /// Over the keys of every first-word node, ASCII case-insensitive; `None` when there
     /// are no phrases.
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern, the first-word nodes having that key.
+    /// For each automaton pattern, the first-word nodes whose key is a prefix of it:
+    /// the automaton reports the longest key a word starts with, and every shorter key
+    /// it starts with applies too.
     pattern_nodes: Vec<Vec<usize>>,
+    /// Which first bytes and byte pairs begin a key, to skip most words without even
+    /// entering the automaton.
+    starts: StartFilter,
 }
 
 #[derive(Debug)]
@@ -108,25 +113,28 @@ impl PhraseMatcher {
         let compiled = &*self.inner;
         let automaton = compiled.automaton.as_ref()?;
         let folded = Folded::new(text);
+        let haystack = folded.as_str();
         let mut words = Words { folded: &folded, stems: Vec::new() };
         // (first word start, last word end, phrase id) of the best match so far.
         let mut best: Option<(usize, usize, usize)> = None;
-        for hit in automaton.find_overlapping_iter(folded.as_str()) {
-            let start = hit.start();
-            // Hits come in order of their end, and a key never extends past its word, so
-            // once past the best match's word no later hit can start further left.
-            if best.is_some_and(|(first, _, _)| start > first) {
+        for start in folded.word_starts() {
+            if best.is_some() {
+                // Words come left to right: the first word with a match is the leftmost.
                 break;
             }
-            if !folded.is_word_start(start) {
+            if !compiled.starts.may_start(haystack.as_bytes(), start) {
                 continue;
             }
+            // Keys only hold word bytes, so a hit anchored here lies within this word.
+            let input = Input::new(haystack).range(start..).anchored(Anchored::Yes);
+            let Ok(Some(hit)) = automaton.try_find(input) else { continue };
             let Some(nodes) = compiled.pattern_nodes.get(hit.pattern().as_usize()) else {
                 continue;
             };
+            let word = start..folded.word_end(start);
             for &node in nodes {
-                let word = start..folded.word_end(start);
-                let Some((end, phrase)) = compiled.longest_from(node, word, &mut words) else {
+                let Some((end, phrase)) = compiled.longest_from(node, word.clone(), &mut words)
+                else {
                     continue;
                 };
                 let better = match best {
@@ -217,6 +225,63 @@ impl Words<'_> {
         self.stems.push((lang, start, computed));
         equal
     }
+}
+
+/// The first byte and first two bytes of every key (ASCII lowercase), as bitsets.
+#[derive(Debug, Clone)]
+struct StartFilter {
+    /// Some key is empty: every word may start one.
+    any: bool,
+    /// Keys of one byte, by that byte.
+    single: [u64; 4],
+    /// Keys of two bytes or more, by their first two bytes (65,536 bits).
+    pair: Box<[u64]>,
+}
+
+impl Default for StartFilter {
+    fn default() -> StartFilter {
+        StartFilter { any: false, single: [0; 4], pair: vec![0; 1024].into_boxed_slice() }
+    }
+}
+
+impl StartFilter {
+    fn new(keys: &[String]) -> StartFilter {
+        let mut filter = StartFilter::default();
+        for key in keys {
+            match *key.as_bytes() {
+                [] => filter.any = true,
+                [b0] => set_bit(&mut filter.single, usize::from(b0)),
+                [b0, b1, ..] => set_bit(&mut filter.pair, pair_index(b0, b1)),
+            }
+        }
+        filter
+    }
+
+    /// Whether a key may start at `start`, the start of a word of `haystack`.
+    fn may_start(&self, haystack: &[u8], start: usize) -> bool {
+        let Some(&b0) = haystack.get(start) else { return false };
+        let b0 = b0.to_ascii_lowercase();
+        if self.any || has_bit(&self.single, usize::from(b0)) {
+            return true;
+        }
+        haystack
+            .get(start + 1)
+            .is_some_and(|&b1| has_bit(&self.pair, pair_index(b0, b1.to_ascii_lowercase())))
+    }
+}
+
+fn pair_index(b0: u8, b1: u8) -> usize {
+    usize::from(b0) << 8 | usize::from(b1)
+}
+
+fn set_bit(bits: &mut [u64], i: usize) {
+    if let Some(word) = bits.get_mut(i / 64) {
+        *word |= 1 << (i % 64);
+    }
+}
+
+fn has_bit(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
 }
 
 #[derive(Default)]
@@ -343,21 +408,37 @@ impl Builder {
                 }
             }
         }
+        let exact_nodes = pattern_nodes.clone();
+        for (pattern, nodes) in patterns.iter().zip(pattern_nodes.iter_mut()) {
+            let prefixes = pattern.char_indices().map(|(i, _)| i).filter_map(|i| pattern.get(..i));
+            for prefix in prefixes {
+                if let Some(shorter) = pattern_ids.get(prefix).and_then(|&i| exact_nodes.get(i)) {
+                    for &node in shorter {
+                        if !nodes.contains(&node) {
+                            nodes.push(node);
+                        }
+                    }
+                }
+            }
+        }
+        let starts = StartFilter::new(&patterns);
         let automaton = if patterns.is_empty() {
             None
         } else {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+            let mut builder = AhoCorasick::builder();
+            builder
+                .match_kind(MatchKind::LeftmostLongest)
+                // Searches start at word starts only.
+                .start_kind(StartKind::Anchored)
                 // The text is scanned unfolded when it is ASCII (see `Folded`).
-                .ascii_case_insensitive(true)
-                // A DFA is the fastest to scan; its size stays modest because the
-                // patterns are short word prefixes.
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&patterns)
-                .or_else(|_| AhoCorasick::new(&patterns))
-                .ok()
+                .ascii_case_insensitive(true);
+            // A DFA is the fastest; it is small because keys are short word prefixes, but
+            // fall back to the automatic choice rather than fail on a huge list.
+            builder.kind(Some(AhoCorasickKind::DFA)).build(&patterns).ok().or_else(|| {
+                builder.kind(None).build(&patterns).ok()
+            })
         };
-        Compiled { phrases: self.phrases, nodes: self.nodes, automaton, pattern_nodes }
+        Compiled { phrases: self.phrases, nodes: self.nodes, automaton, pattern_nodes, starts }
     }
 }
 
@@ -381,8 +462,10 @@ mod perf_tmp {
         for n in [10, 1000, 10000] { eprintln!("find once: {:?}", PhraseMatcher::new(&all[..n]).find(msg));
             let m = PhraseMatcher::new(&all[..n]);
             let ac = m.inner.automaton.as_ref().unwrap();
-            eprintln!("n={n} patterns={} hits={} wordstart={}", ac.patterns_len(), ac.find_overlapping_iter(msg).count(), ac.find_overlapping_iter(msg).filter(|h| Folded::new(msg).is_word_start(h.start())).count());
-            time("  scan", || ac.find_overlapping_iter(std::hint::black_box(msg)).count());
+            let f = Folded::new(msg);
+            eprintln!("n={n} patterns={} words={} cands={}", ac.patterns_len(), f.word_starts().count(), f.word_starts().filter(|&s| m.inner.starts.may_start(msg.as_bytes(), s)).count());
+            time("  word starts", || Folded::new(std::hint::black_box(msg)).word_starts().count());
+            time("  filtered", || { let f = Folded::new(std::hint::black_box(msg)); f.word_starts().filter(|&s| m.inner.starts.may_start(msg.as_bytes(), s)).count() });
             let lowered: Vec<String> = all[..n].iter().map(|p| p.to_lowercase()).collect();
             let raw = AhoCorasick::new(&lowered).unwrap();
             time("  raw", || raw.find(std::hint::black_box(lower.as_str())));
