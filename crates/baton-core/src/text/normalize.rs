@@ -208,15 +208,9 @@ impl<'t> Folded<'t> {
             && (pos == 0 || bytes.get(pos - 1).is_some_and(|&b| !is_word_byte(b)))
     }
 
-    /// The start of every word, left to right.
-    pub(crate) fn word_starts(&self) -> impl Iterator<Item = usize> + '_ {
-        let mut previous_in_word = false;
-        self.text.bytes().enumerate().filter_map(move |(i, b)| {
-            let in_word = is_word_byte(b);
-            let starts = in_word && !previous_in_word;
-            previous_in_word = in_word;
-            starts.then_some(i)
-        })
+    /// Every word's byte range, left to right.
+    pub(crate) fn words(&self) -> WordRanges<'_> {
+        WordRanges { bytes: self.text.as_bytes(), pos: 0 }
     }
 
     /// The end of the word starting at `start`.
@@ -235,6 +229,36 @@ impl<'t> Folded<'t> {
 
     pub(crate) fn slice(&self, range: Range<usize>) -> &str {
         self.text.get(range).unwrap_or("")
+    }
+}
+
+/// The words of a [`Folded`] text (see [`Folded::words`]).
+#[derive(Debug)]
+pub(crate) struct WordRanges<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Iterator for WordRanges<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        // Plain loops over a lookup table: this runs over every byte of every message.
+        let bytes = self.bytes;
+        let mut i = self.pos;
+        while i < bytes.len() && !is_word_byte(bytes[i]) {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            self.pos = i;
+            return None;
+        }
+        let start = i;
+        while i < bytes.len() && is_word_byte(bytes[i]) {
+            i += 1;
+        }
+        self.pos = i;
+        Some(start..i)
     }
 }
 

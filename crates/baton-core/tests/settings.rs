@@ -1,0 +1,78 @@
+//! Settings validation: canonical form and one named field per invalid value.
+
+use std::collections::{HashMap, HashSet};
+
+use baton_core::ids::{InboxId, TeamId, UserId, WorkflowId};
+use baton_core::settings::{Destination, Directory, DirectoryUser, HandoffSettings, Process};
+
+fn directory() -> Directory {
+    Directory {
+        users: HashMap::from([
+            (UserId(1), DirectoryUser { paid_seat: true }),
+            (UserId(2), DirectoryUser { paid_seat: false }),
+        ]),
+        teams: HashSet::from([TeamId(1)]),
+        inboxes: HashSet::from([InboxId(1)]),
+    }
+}
+
+fn live(destination: Option<Destination>) -> HandoffSettings {
+    HandoffSettings {
+        process: Process::Live,
+        destination,
+        ..HandoffSettings::default()
+    }
+}
+
+fn users(inbox: i64, users: &[i64], teams: &[i64]) -> Option<Destination> {
+    Some(Destination::UsersAndTeams {
+        inbox_id: InboxId(inbox),
+        user_ids: users.iter().copied().map(UserId).collect(),
+        team_ids: teams.iter().copied().map(TeamId).collect(),
+    })
+}
+
+fn check_err(settings: HandoffSettings, field: &str) {
+    match settings.validate(&directory()) {
+        Ok(s) => panic!("expected an error on {field}, got {s:?}"),
+        Err(e) => assert_eq!(e.field, field, "{e}"),
+    }
+}
+
+#[test]
+fn invalid_values_name_their_field() {
+    check_err(live(None), "destination");
+    check_err(live(users(9, &[1], &[])), "destination.inbox_id");
+    check_err(live(users(1, &[], &[])), "destination");
+    check_err(live(users(1, &[1, 2], &[])), "destination.user_ids[1]");
+    check_err(live(users(1, &[7], &[])), "destination.user_ids[0]");
+    check_err(live(users(1, &[1], &[1, 5])), "destination.team_ids[1]");
+    check_err(
+        live(Some(Destination::Workflow {
+            workflow_id: WorkflowId(1),
+        })),
+        "destination.kind",
+    );
+    let mut s = live(users(1, &[1], &[]));
+    s.custom_triggers = vec!["ok".into(), "x".repeat(201)];
+    check_err(s, "custom_triggers[1]");
+    let mut s = live(users(1, &[1], &[]));
+    s.messages.unavailable = "  ".into();
+    check_err(s, "messages.unavailable");
+}
+
+#[test]
+fn valid_settings_come_back_canonical() {
+    let mut s = live(users(1, &[1], &[1]));
+    s.custom_triggers = vec![" refund ".into(), "".into(), "Refund".into(), "cancellation".into()];
+    let s = s.validate(&directory()).expect("valid");
+    assert_eq!(s.custom_triggers, vec!["refund", "cancellation"]);
+
+    let none = HandoffSettings {
+        process: Process::None,
+        destination: users(9, &[2], &[]),
+        ..HandoffSettings::default()
+    };
+    let none = none.validate(&directory()).expect("destination is dropped, not checked");
+    assert_eq!(none.destination, None);
+}

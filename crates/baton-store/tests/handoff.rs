@@ -1,0 +1,359 @@
+//! The store's handoff transaction against real databases: a fresh SQLite file per case,
+//! and a fresh PostgreSQL schema per case when `BATON_TEST_POSTGRES_URL` is set.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use baton_core::decision::{HandoffProcess, Trigger};
+use baton_core::ids::{ConversationId, InboxId, UserId};
+use baton_core::people::{Availability, Permission, Seat};
+use baton_core::settings::{Destination, HandoffSettings, Process};
+use baton_engine::model::{
+    Assignee, HandoffPlan, InboxKind, NewUser, Turn, TurnAction, TurnOutcome, Visitor,
+};
+use baton_engine::{Store, StoreError};
+use baton_store::SeaStore;
+use chrono::Utc;
+
+struct Db {
+    store: SeaStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/baton.db?mode=rwc", dir.path().display());
+    Db {
+        store: SeaStore::connect(&url, None).await.expect("sqlite"),
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let Ok(url) = std::env::var("BATON_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("BATON_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "BATON_REQUIRE_POSTGRES=1 but BATON_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipped: BATON_TEST_POSTGRES_URL not set");
+        return None;
+    };
+    let schema = format!(
+        "store_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        Utc::now().timestamp_micros()
+    );
+    Some(Db {
+        store: SeaStore::connect(&url, Some(&schema)).await.expect("postgres"),
+        _dir: None,
+    })
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite { $( #[tokio::test] async fn $name() { super::$name(super::sqlite().await).await } )* }
+        mod on_postgres { $( #[tokio::test] async fn $name() { if let Some(db) = super::postgres().await { super::$name(db).await } } )* }
+    };
+}
+
+on_both!(
+    live_assigns_when_someone_is_free_and_queues_otherwise,
+    async_assigns_regardless_of_availability_but_not_capacity,
+    round_robin_is_fair_and_skips_the_unseated,
+    queue_drains_oldest_first_when_capacity_frees,
+    a_repeated_client_message_id_is_a_no_op,
+    a_human_held_conversation_keeps_the_agent_silent,
+    invalid_settings_are_refused_and_nothing_is_stored,
+);
+
+const AVAILABLE: &str = "available now";
+const UNAVAILABLE: &str = "we will get back to you";
+
+struct World {
+    users: Vec<UserId>,
+    settings: HandoffSettings,
+}
+
+async fn world(store: &SeaStore, process: Process, users: &[(Seat, u32)]) -> World {
+    let owner = store
+        .bootstrap_owner("owner-token-hash")
+        .await
+        .expect("bootstrap")
+        .expect("first start");
+    let inbox = store
+        .create_inbox("Support", InboxKind::HelpDesk)
+        .await
+        .expect("inbox");
+    let mut ids = Vec::new();
+    for (i, (seat, capacity)) in users.iter().enumerate() {
+        let user = store
+            .create_user(NewUser {
+                name: format!("user {i}"),
+                email: format!("u{i}@example.com"),
+                seat: *seat,
+                permissions: vec![Permission::CustomerAgentEditor],
+                capacity: *capacity,
+            })
+            .await
+            .expect("user");
+        ids.push(user.id);
+    }
+    let paid: Vec<UserId> = users
+        .iter()
+        .zip(&ids)
+        .filter(|((seat, _), _)| seat.is_paid())
+        .map(|(_, id)| *id)
+        .collect();
+    // Unseated users reach the route only through a team (settings refuse them by name).
+    let team = store.create_team("all", &ids).await.expect("team");
+    let mut settings = HandoffSettings {
+        process,
+        destination: Some(Destination::UsersAndTeams {
+            inbox_id: InboxId(inbox.id.0),
+            user_ids: paid,
+            team_ids: vec![team.id],
+        }),
+        ..HandoffSettings::default()
+    };
+    settings.messages.available = AVAILABLE.into();
+    settings.messages.unavailable = UNAVAILABLE.into();
+    let stored = store
+        .put_settings(owner.id, settings, Utc::now())
+        .await
+        .expect("settings");
+    World {
+        users: ids,
+        settings: stored.settings,
+    }
+}
+
+async fn conversation(store: &SeaStore) -> ConversationId {
+    store
+        .create_conversation("chat", Visitor::default(), "visitor-hash", Utc::now())
+        .await
+        .expect("conversation")
+        .id
+}
+
+fn plan(world: &World) -> TurnAction {
+    let process = match world.settings.process {
+        Process::Async => HandoffProcess::Async,
+        _ => HandoffProcess::Live,
+    };
+    TurnAction::Handoff(HandoffPlan {
+        trigger: Trigger::Custom {
+            matched: "refund".into(),
+            span: 0..6,
+        },
+        process,
+        settings_version: 2,
+        settings: world.settings.clone(),
+        explanation: "test".into(),
+        summary: "summary".into(),
+    })
+}
+
+/// Hands off a new conversation; returns it, the assignee and the visitor's message.
+async fn hand_off(store: &SeaStore, world: &World) -> (ConversationId, Option<UserId>, String) {
+    let id = conversation(store).await;
+    let outcome = store
+        .commit_turn(Turn {
+            conversation_id: id,
+            text: "refund please".into(),
+            client_message_id: None,
+            action: plan(world),
+            now: Utc::now(),
+        })
+        .await
+        .expect("turn");
+    let TurnOutcome::Stored {
+        replies, handoff, ..
+    } = outcome
+    else {
+        panic!("not stored: {outcome:?}");
+    };
+    let assignee = handoff.expect("handoff").assignment.map(|a| a.user_id);
+    (id, assignee, replies[0].text.clone())
+}
+
+async fn live_assigns_when_someone_is_free_and_queues_otherwise(db: Db) {
+    let store = &db.store;
+    let w = world(store, Process::Live, &[(Seat::Service, 1)]).await;
+    let (_, assignee, message) = hand_off(store, &w).await;
+    assert_eq!((assignee, message.as_str()), (Some(w.users[0]), AVAILABLE));
+    // at capacity: queued with the unavailable message
+    let (queued, assignee, message) = hand_off(store, &w).await;
+    assert_eq!((assignee, message.as_str()), (None, UNAVAILABLE));
+    let c = store.conversation(queued).await.expect("get");
+    assert!(c.queued && c.assignee == Assignee::None, "{c:?}");
+    assert_eq!(store.queue_length().await.expect("len"), 1);
+    // away: the raised capacity cannot take the queue, and new handoffs queue too
+    store
+        .set_availability(w.users[0], Availability::Away, Utc::now())
+        .await
+        .expect("away");
+    let raised = store
+        .set_capacity(w.users[0], 5, Utc::now())
+        .await
+        .expect("capacity");
+    assert!(raised.assignments.is_empty());
+    let (_, assignee, message) = hand_off(store, &w).await;
+    assert_eq!((assignee, message.as_str()), (None, UNAVAILABLE));
+    // back: both queued conversations are assigned
+    let back = store
+        .set_availability(w.users[0], Availability::Available, Utc::now())
+        .await
+        .expect("back");
+    assert_eq!(back.assignments.len(), 2);
+    assert_eq!(back.value.open_conversations, 3);
+}
+
+async fn async_assigns_regardless_of_availability_but_not_capacity(db: Db) {
+    let store = &db.store;
+    let w = world(store, Process::Async, &[(Seat::Sales, 1)]).await;
+    store
+        .set_availability(w.users[0], Availability::Away, Utc::now())
+        .await
+        .expect("away");
+    let (_, assignee, message) = hand_off(store, &w).await;
+    assert_eq!((assignee, message.as_str()), (Some(w.users[0]), UNAVAILABLE));
+    let (_, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, None, "capacity 1 is used");
+    store
+        .set_availability(w.users[0], Availability::Available, Utc::now())
+        .await
+        .expect("back");
+    let raised = store
+        .set_capacity(w.users[0], 3, Utc::now())
+        .await
+        .expect("cap");
+    assert_eq!(raised.assignments.len(), 1, "the queued one is taken");
+    let (_, assignee, message) = hand_off(store, &w).await;
+    assert_eq!((assignee, message.as_str()), (Some(w.users[0]), AVAILABLE));
+}
+
+async fn round_robin_is_fair_and_skips_the_unseated(db: Db) {
+    let store = &db.store;
+    let w = world(
+        store,
+        Process::Live,
+        &[
+            (Seat::Service, 5),
+            (Seat::None, 5),
+            (Seat::Sales, 5),
+            (Seat::Service, 5),
+        ],
+    )
+    .await;
+    let mut order = Vec::new();
+    for _ in 0..6 {
+        order.push(hand_off(store, &w).await.1.expect("assigned"));
+    }
+    let u = &w.users;
+    assert_eq!(order, vec![u[0], u[2], u[3], u[0], u[2], u[3]]);
+    let audit = store.audit(1).await.expect("audit");
+    let rule = audit[0].detail["rule"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(rule.contains("no_paid_seat"), "{rule}");
+}
+
+async fn queue_drains_oldest_first_when_capacity_frees(db: Db) {
+    let store = &db.store;
+    let w = world(store, Process::Live, &[(Seat::Service, 1)]).await;
+    let (first, _, _) = hand_off(store, &w).await;
+    let (oldest, _, _) = hand_off(store, &w).await;
+    let (newest, _, _) = hand_off(store, &w).await;
+    let drained = store
+        .close(first, w.users[0], Utc::now())
+        .await
+        .expect("close");
+    assert_eq!(drained.assignments.len(), 1);
+    assert_eq!(drained.assignments[0].conversation_id, oldest);
+    assert_eq!(drained.assignments[0].user_id, w.users[0]);
+    assert!(store.conversation(newest).await.expect("get").queued);
+    let user = store.user(w.users[0]).await.expect("user");
+    assert_eq!(user.open_conversations, 1);
+}
+
+async fn a_repeated_client_message_id_is_a_no_op(db: Db) {
+    let store = &db.store;
+    store.bootstrap_owner("h").await.expect("bootstrap");
+    let id = conversation(store).await;
+    let turn = || Turn {
+        conversation_id: id,
+        text: "hello".into(),
+        client_message_id: Some("k1".into()),
+        action: TurnAction::Reply("hi there".into()),
+        now: Utc::now(),
+    };
+    assert!(matches!(
+        store.commit_turn(turn()).await,
+        Ok(TurnOutcome::Stored { .. })
+    ));
+    match store.commit_turn(turn()).await.expect("repeat") {
+        TurnOutcome::Duplicate { replies } => {
+            assert_eq!(replies.len(), 1);
+            assert_eq!(replies[0].text, "hi there");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.messages(id, None).await.expect("messages").len(), 2);
+}
+
+async fn a_human_held_conversation_keeps_the_agent_silent(db: Db) {
+    let store = &db.store;
+    let w = world(store, Process::Live, &[(Seat::Service, 5)]).await;
+    let id = conversation(store).await;
+    store.claim(id, w.users[0], Utc::now()).await.expect("claim");
+    let outcome = store
+        .commit_turn(Turn {
+            conversation_id: id,
+            text: "are you there?".into(),
+            client_message_id: None,
+            action: TurnAction::Reply("the agent would say this".into()),
+            now: Utc::now(),
+        })
+        .await
+        .expect("turn");
+    let TurnOutcome::Stored { replies, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(replies.is_empty());
+    // a second claim by someone else is refused
+    let other = store
+        .create_user(NewUser {
+            name: "other".into(),
+            email: "o@example.com".into(),
+            seat: Seat::Service,
+            permissions: vec![],
+            capacity: 5,
+        })
+        .await
+        .expect("user");
+    assert!(matches!(
+        store.claim(id, other.id, Utc::now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
+    let store = &db.store;
+    let w = world(store, Process::Live, &[(Seat::None, 5)]).await;
+    let before = store.settings().await.expect("settings").version;
+    let audit_before = store.audit(100).await.expect("audit").len();
+    let mut bad = w.settings.clone();
+    bad.destination = Some(Destination::UsersAndTeams {
+        inbox_id: InboxId(1),
+        user_ids: vec![w.users[0]],
+        team_ids: vec![],
+    });
+    match store.put_settings(UserId(1), bad, Utc::now()).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field, "destination.user_ids[0]"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.settings().await.expect("settings").version, before);
+    assert_eq!(store.audit(100).await.expect("audit").len(), audit_before);
+}
