@@ -1,13 +1,13 @@
 //! Visitor endpoints: start a conversation, send a message, read the transcript.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use baton_core::ids::ConversationId;
 use baton_engine::Engine;
 use baton_engine::model::{Message, Visitor};
-use baton_http::{ApiError, ApiJson, MAX_TEXT_BYTES, bearer, hash_token, new_token};
+use baton_http::{ApiError, ApiJson, ApiPath, MAX_TEXT_BYTES, bearer, hash_token, new_token};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -91,7 +91,10 @@ pub fn router(engine: Engine) -> Router {
             "/api/v1/chat/conversations/{id}/messages",
             post(post_message).get(list_messages),
         )
-        .route("/api/v1/chat/conversations/{id}/events", get(crate::sse::events))
+        .route(
+            "/api/v1/chat/conversations/{id}/events",
+            get(crate::sse::events),
+        )
         .with_state(engine)
 }
 
@@ -165,7 +168,7 @@ pub(crate) async fn authorize(
     security(("visitor_token" = [])))]
 pub(crate) async fn post_message(
     State(engine): State<Engine>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<ApiJson<ChatReplies>, ApiError> {
@@ -206,7 +209,7 @@ pub(crate) async fn post_message(
     security(("visitor_token" = [])))]
 pub(crate) async fn list_messages(
     State(engine): State<Engine>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> Result<ApiJson<ChatMessages>, ApiError> {
     let id = ConversationId(id);

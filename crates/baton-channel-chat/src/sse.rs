@@ -4,12 +4,12 @@
 
 use std::convert::Infallible;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use baton_core::ids::{ConversationId, MessageId};
 use baton_engine::{Engine, Event};
-use baton_http::ApiError;
+use baton_http::{ApiError, ApiPath};
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -29,7 +29,7 @@ fn sse_event(message: ChatMessage) -> Result<SseEvent, Infallible> {
     security(("visitor_token" = [])))]
 pub(crate) async fn events(
     State(engine): State<Engine>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let id = ConversationId(id);
@@ -45,7 +45,11 @@ pub(crate) async fn events(
         Some(after) => engine.store().messages(id, Some(after)).await?,
         None => Vec::new(),
     };
-    let last = backlog.last().map(|m| m.id).or(after).unwrap_or(MessageId(0));
+    let last = backlog
+        .last()
+        .map(|m| m.id)
+        .or(after)
+        .unwrap_or(MessageId(0));
     let live = live.filter_map(move |event| async move {
         match event {
             Ok(Event::Message(m)) if m.conversation_id == id && m.id > last => {

@@ -35,23 +35,88 @@ it helps. Thank you for your help, and sorry for the long message. Have a nice d
 regards, Anna";
 
 const ADJECTIVES: [&str; 20] = [
-    "late", "missing", "damaged", "broken", "wrong", "duplicate", "expired", "blocked",
-    "failed", "lost", "delayed", "faulty", "incorrect", "cancelled", "unauthorized",
-    "overcharged", "locked", "stolen", "defective", "refused",
+    "late",
+    "missing",
+    "damaged",
+    "broken",
+    "wrong",
+    "duplicate",
+    "expired",
+    "blocked",
+    "failed",
+    "lost",
+    "delayed",
+    "faulty",
+    "incorrect",
+    "cancelled",
+    "unauthorized",
+    "overcharged",
+    "locked",
+    "stolen",
+    "defective",
+    "refused",
 ];
 const NOUNS: [&str; 30] = [
-    "delivery", "parcel", "invoice", "payment", "order", "subscription", "account", "password",
-    "voucher", "coupon", "warranty", "charger", "screen", "battery", "receipt", "shipment",
-    "card", "label", "courier", "package", "refund", "return", "exchange", "discount",
-    "membership", "login", "address", "device", "cable", "headphones",
+    "delivery",
+    "parcel",
+    "invoice",
+    "payment",
+    "order",
+    "subscription",
+    "account",
+    "password",
+    "voucher",
+    "coupon",
+    "warranty",
+    "charger",
+    "screen",
+    "battery",
+    "receipt",
+    "shipment",
+    "card",
+    "label",
+    "courier",
+    "package",
+    "refund",
+    "return",
+    "exchange",
+    "discount",
+    "membership",
+    "login",
+    "address",
+    "device",
+    "cable",
+    "headphones",
 ];
-const EXTRAS: [&str; 10] =
-    ["claim", "request", "issue", "complaint", "problem", "dispute", "notice", "fee", "number", "code"];
-const VERBS: [&str; 10] =
-    ["cancel", "change", "update", "replace", "return", "track", "renew", "reset", "transfer", "upgrade"];
+const EXTRAS: [&str; 10] = [
+    "claim",
+    "request",
+    "issue",
+    "complaint",
+    "problem",
+    "dispute",
+    "notice",
+    "fee",
+    "number",
+    "code",
+];
+const VERBS: [&str; 10] = [
+    "cancel", "change", "update", "replace", "return", "track", "renew", "reset", "transfer",
+    "upgrade",
+];
 const SINGLES: [&str; 12] = [
-    "chargeback", "ombudsman", "lawyer", "fraud", "lawsuit", "scam", "unsubscribe", "gdpr",
-    "attorney", "bankruptcy", "trustpilot", "complaints",
+    "chargeback",
+    "ombudsman",
+    "lawyer",
+    "fraud",
+    "lawsuit",
+    "scam",
+    "unsubscribe",
+    "gdpr",
+    "attorney",
+    "bankruptcy",
+    "trustpilot",
+    "complaints",
 ];
 
 /// Every phrase shape, then a deterministic shuffle so any prefix mixes the shapes.
@@ -93,7 +158,11 @@ fn phrases() -> Vec<String> {
 fn bench_find(c: &mut Criterion) {
     let all = phrases();
     assert!(all.len() >= 10_000, "only {} phrases generated", all.len());
-    assert!(MESSAGE.len() >= 1000 && MESSAGE.len() <= 1100, "message is {} bytes", MESSAGE.len());
+    assert!(
+        MESSAGE.len() >= 1000 && MESSAGE.len() <= 1100,
+        "message is {} bytes",
+        MESSAGE.len()
+    );
     let lowered_text = MESSAGE.to_lowercase();
     let mut group = c.benchmark_group("find");
     for n in [10, 1_000, 10_000] {
@@ -104,7 +173,10 @@ fn bench_find(c: &mut Criterion) {
         // All three must agree that nothing matches, or the comparison is meaningless.
         assert_eq!(matcher.find(MESSAGE), None, "{n} phrases");
         assert_eq!(raw.find(&lowered_text), None, "{n} phrases");
-        assert!(!lowered.iter().any(|p| lowered_text.contains(p.as_str())), "{n} phrases");
+        assert!(
+            !lowered.iter().any(|p| lowered_text.contains(p.as_str())),
+            "{n} phrases"
+        );
 
         group.bench_with_input(BenchmarkId::new("phrase_matcher", n), &matcher, |b, m| {
             b.iter(|| m.find(black_box(MESSAGE)));

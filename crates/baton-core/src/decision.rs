@@ -55,9 +55,7 @@ impl Trigger {
     pub fn span(&self) -> Option<Range<usize>> {
         match self {
             Trigger::CannotAnswer | Trigger::AgentPaused => None,
-            Trigger::AsksForHuman { span, .. } | Trigger::Custom { span, .. } => {
-                Some(span.clone())
-            }
+            Trigger::AsksForHuman { span, .. } | Trigger::Custom { span, .. } => Some(span.clone()),
             Trigger::Plugin { span, .. } => span.clone(),
         }
     }
@@ -151,7 +149,11 @@ impl HandoffProcess {
 /// Whether the engine must ask the agent for an answer before calling [`decide`]: only
 /// when the agent is not paused and either no trigger fired or the process is `none`
 /// (the agent keeps answering).
-pub fn needs_answer(settings: &HandoffSettings, agent_paused: bool, trigger: Option<&Trigger>) -> bool {
+pub fn needs_answer(
+    settings: &HandoffSettings,
+    agent_paused: bool,
+    trigger: Option<&Trigger>,
+) -> bool {
     if agent_paused {
         return false;
     }
@@ -180,7 +182,7 @@ pub fn first_trigger(
 
 /// The policy. Pure: the same inputs always give the same decision.
 pub fn decide(settings: &HandoffSettings, agent_paused: bool, signals: Signals) -> Decision {
-    let trigger = signals.trigger.or_else(|| match &signals.answer {
+    let trigger = signals.trigger.or(match &signals.answer {
         Some(AgentAnswer::CannotAnswer { .. }) if settings.default_triggers.cannot_answer => {
             Some(Trigger::CannotAnswer)
         }

@@ -169,7 +169,10 @@ impl HandoffSettings {
         for (name, text) in [
             ("available", &self.messages.available),
             ("unavailable", &self.messages.unavailable),
-            ("unassigned_by_workflow", &self.messages.unassigned_by_workflow),
+            (
+                "unassigned_by_workflow",
+                &self.messages.unassigned_by_workflow,
+            ),
         ] {
             if text.chars().count() > MAX_MESSAGE_CHARS {
                 return Err(FieldError::new(
@@ -208,7 +211,10 @@ impl HandoffSettings {
     }
 }
 
-fn validate_destination(destination: &Destination, directory: &Directory) -> Result<(), FieldError> {
+fn validate_destination(
+    destination: &Destination,
+    directory: &Directory,
+) -> Result<(), FieldError> {
     match destination {
         Destination::Workflow { .. } => Err(FieldError::new(
             "destination.kind",

@@ -1,8 +1,8 @@
 //! The policy as a table: every trigger × process × agent state × agent answer.
 
 use baton_core::decision::{
-    AgentAnswer, Decision, FALLBACK_REPLY, HandoffProcess, Signals, Trigger, decide,
-    first_trigger, needs_answer,
+    AgentAnswer, Decision, FALLBACK_REPLY, HandoffProcess, Signals, Trigger, decide, first_trigger,
+    needs_answer,
 };
 use baton_core::settings::{HandoffSettings, Process};
 
@@ -70,7 +70,14 @@ fn run(
     decide(s, paused, Signals { trigger, answer })
 }
 
-fn check(s: &HandoffSettings, paused: bool, human_hit: bool, custom_hit: bool, answer: AgentAnswer, expect: Expect) {
+fn check(
+    s: &HandoffSettings,
+    paused: bool,
+    human_hit: bool,
+    custom_hit: bool,
+    answer: AgentAnswer,
+    expect: Expect,
+) {
     let decision = run(s, paused, human_hit, custom_hit, answer);
     let got = match &decision {
         Decision::Handoff {
@@ -85,7 +92,8 @@ fn check(s: &HandoffSettings, paused: bool, human_hit: bool, custom_hit: bool, a
         Expect::Silent => "silent".into(),
     };
     assert_eq!(
-        got, expect,
+        got,
+        expect,
         "process {:?} paused {paused} human {human_hit} custom {custom_hit}: {}",
         s.process,
         decision.explanation()
@@ -104,13 +112,41 @@ fn live_and_async_hand_off_on_every_trigger_in_precedence_order() {
         let s = settings(process, true, true, true);
         use Expect::*;
         // paused beats everything
-        check(&s, true, true, true, answered(), Handoff("agent_paused", hp));
-        check(&s, true, false, false, answered(), Handoff("agent_paused", hp));
+        check(
+            &s,
+            true,
+            true,
+            true,
+            answered(),
+            Handoff("agent_paused", hp),
+        );
+        check(
+            &s,
+            true,
+            false,
+            false,
+            answered(),
+            Handoff("agent_paused", hp),
+        );
         // asks for a human beats custom phrases
-        check(&s, false, true, true, answered(), Handoff("asks_for_human", hp));
+        check(
+            &s,
+            false,
+            true,
+            true,
+            answered(),
+            Handoff("asks_for_human", hp),
+        );
         check(&s, false, false, true, answered(), Handoff("custom", hp));
         // cannot answer is the last trigger
-        check(&s, false, false, false, cannot(), Handoff("cannot_answer", hp));
+        check(
+            &s,
+            false,
+            false,
+            false,
+            cannot(),
+            Handoff("cannot_answer", hp),
+        );
         // no trigger and an answer: the agent replies
         check(&s, false, false, false, answered(), Reply(SHIPPING));
     }
@@ -131,7 +167,14 @@ fn switched_off_default_triggers_do_not_fire() {
     let s = settings(Process::Live, true, true, false);
     check(&s, true, false, false, answered(), Silent);
     // ...but other triggers still hand off
-    check(&s, true, true, false, answered(), Handoff("asks_for_human", hp));
+    check(
+        &s,
+        true,
+        true,
+        false,
+        answered(),
+        Handoff("asks_for_human", hp),
+    );
     check(&s, true, false, true, answered(), Handoff("custom", hp));
 }
 
@@ -169,6 +212,9 @@ fn plugin_hits_come_after_built_in_ones() {
         first_trigger(&s, false, None, Some(custom()), Some(plugin.clone())),
         Some(custom())
     );
-    assert_eq!(first_trigger(&s, false, None, None, Some(plugin.clone())), Some(plugin.clone()));
+    assert_eq!(
+        first_trigger(&s, false, None, None, Some(plugin.clone())),
+        Some(plugin.clone())
+    );
     assert_eq!(plugin.kind(), "plugin:regex");
 }

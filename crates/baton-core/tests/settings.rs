@@ -64,7 +64,12 @@ fn invalid_values_name_their_field() {
 #[test]
 fn valid_settings_come_back_canonical() {
     let mut s = live(users(1, &[1], &[1]));
-    s.custom_triggers = vec![" refund ".into(), "".into(), "Refund".into(), "cancellation".into()];
+    s.custom_triggers = vec![
+        " refund ".into(),
+        "".into(),
+        "Refund".into(),
+        "cancellation".into(),
+    ];
     let s = s.validate(&directory()).expect("valid");
     assert_eq!(s.custom_triggers, vec!["refund", "cancellation"]);
 
@@ -73,6 +78,8 @@ fn valid_settings_come_back_canonical() {
         destination: users(9, &[2], &[]),
         ..HandoffSettings::default()
     };
-    let none = none.validate(&directory()).expect("destination is dropped, not checked");
+    let none = none
+        .validate(&directory())
+        .expect("destination is dropped, not checked");
     assert_eq!(none.destination, None);
 }

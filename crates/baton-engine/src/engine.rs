@@ -9,20 +9,20 @@ use std::time::Duration;
 use baton_core::decision::{self, AgentAnswer, Decision, Signals, Trigger};
 use baton_core::ids::{ConversationId, UserId};
 use baton_core::people::Availability;
-use baton_core::settings::{FieldError, HandoffSettings};
+use baton_core::settings::{FieldError, HandoffSettings, Process};
 use baton_core::text::detect_human_request;
 use chrono::Utc;
 use tokio::sync::{Notify, broadcast};
 
+use crate::Telemetry;
 use crate::events::Event;
 use crate::model::{
-    Assignee, Assignment, Conversation, HandoffPlan, Message, Reply, Turn, TurnAction,
-    TurnOutcome, User, VersionedSettings,
+    Assignee, Assignment, Conversation, HandoffPlan, Message, Reply, Turn, TurnAction, TurnOutcome,
+    User, VersionedSettings,
 };
 use crate::ports::{Answerer, Store, StoreResult};
 use crate::snapshot::{Compiled, SnapshotCache};
 use crate::summary::summarize;
-use crate::Telemetry;
 
 /// Tunables of the engine. Defaults suit one host; several hosts may want a shorter
 /// `snapshot_ttl`.
@@ -57,6 +57,8 @@ pub struct IngestResult {
 pub struct Simulation {
     pub decision: Decision,
     pub settings_version: i64,
+    /// The configured process the decision was made under.
+    pub process: Process,
 }
 
 #[derive(Debug, Clone)]
@@ -174,9 +176,7 @@ impl Engine {
                 replies,
                 handoff,
             } => {
-                self.inner
-                    .telemetry
-                    .message_ingested(&conversation.channel);
+                self.inner.telemetry.message_ingested(&conversation.channel);
                 self.publish(Event::Message(visitor_message));
                 if let Some(handoff) = handoff {
                     self.inner
@@ -212,6 +212,7 @@ impl Engine {
         Ok(Simulation {
             decision,
             settings_version: snapshot.compiled.version,
+            process: snapshot.compiled.settings.process,
         })
     }
 
@@ -244,7 +245,11 @@ impl Engine {
         actor: UserId,
         settings: HandoffSettings,
     ) -> StoreResult<VersionedSettings> {
-        let stored = self.inner.store.put_settings(actor, settings, Utc::now()).await?;
+        let stored = self
+            .inner
+            .store
+            .put_settings(actor, settings, Utc::now())
+            .await?;
         self.inner.snapshot.invalidate().await;
         Ok(stored)
     }

@@ -12,8 +12,8 @@ use baton_core::settings::{FieldError, HandoffSettings};
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem,
-    Reply, Team, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+    Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
+    Team, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.

@@ -176,7 +176,9 @@ impl Config {
         }
         if let Some(schema) = &self.database.schema {
             if schema.is_empty()
-                || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || !schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
             {
                 return bad(
                     "database.schema",

@@ -108,9 +108,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "<your token>".into()
         }
     };
-    println!(
-        "Try: curl -H \"Authorization: Bearer {token_hint}\" {url}/api/v1/handoff/settings"
-    );
+    println!("Try: curl -H \"Authorization: Bearer {token_hint}\" {url}/api/v1/handoff/settings");
     tracing::info!(%url, "listening");
     tokio::spawn(state.engine.clone().run_outbox());
     app::serve(state, listener, shutdown_signal()).await?;
@@ -142,10 +140,7 @@ async fn shutdown_signal() {
 #[allow(clippy::print_stdout)]
 async fn simulate(config: Config, text: &str, paused: bool) -> anyhow::Result<()> {
     let (state, _) = start::build(&config).await?;
-    let simulation = state
-        .engine
-        .simulate(text, paused.then_some(true))
-        .await?;
+    let simulation = state.engine.simulate(text, paused.then_some(true)).await?;
     println!("settings version {}", simulation.settings_version);
     println!("{:#?}", simulation.decision);
     println!("{}", simulation.decision.explanation());
@@ -155,6 +150,9 @@ async fn simulate(config: Config, text: &str, paused: bool) -> anyhow::Result<()
 #[allow(clippy::print_stdout)]
 async fn migrate(config: Config) -> anyhow::Result<()> {
     start::open_store(&config).await?;
-    println!("migrations applied to {}", config.database.url.split('?').next().unwrap_or(""));
+    println!(
+        "migrations applied to {}",
+        config.database.url.split('?').next().unwrap_or("")
+    );
     Ok(())
 }

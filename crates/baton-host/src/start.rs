@@ -57,6 +57,11 @@ pub async fn build(config: &Config) -> anyhow::Result<(AppState, OwnerToken)> {
     })?;
     tracing::info!(passages = kb.len(), dir = %config.kb.dir.display(), "knowledge base loaded");
     let metrics = Arc::new(Metrics::new());
-    let engine = Engine::new(store, Arc::new(kb), metrics.clone(), EngineConfig::default());
+    let engine = Engine::new(
+        store,
+        Arc::new(kb),
+        metrics.clone(),
+        EngineConfig::default(),
+    );
     Ok((AppState { engine, metrics }, announced))
 }

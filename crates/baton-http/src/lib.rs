@@ -4,10 +4,12 @@
 
 mod error;
 mod json;
+mod params;
 mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use json::ApiJson;
+pub use params::{ApiPath, ApiQuery};
 pub use token::{bearer, hash_token, new_token};
 
 /// Largest request body accepted anywhere.

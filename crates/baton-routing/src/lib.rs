@@ -120,18 +120,31 @@ mod tests {
 
     #[test]
     fn round_robin_starts_after_the_cursor_and_wraps() {
-        let team = [user(3, true, 0, 5), user(1, true, 0, 5), user(2, true, 0, 5)];
+        let team = [
+            user(3, true, 0, 5),
+            user(1, true, 0, 5),
+            user(2, true, 0, 5),
+        ];
         check(&team, None, Mode::Live, &[1, 2, 3]);
         check(&team, Some(1), Mode::Live, &[2, 3, 1]);
         check(&team, Some(3), Mode::Live, &[1, 2, 3]);
         check(&team, Some(9), Mode::Live, &[1, 2, 3]);
         // A cursor on a user who left the destination still moves past their id.
-        check(&[user(1, true, 0, 5), user(4, true, 0, 5)], Some(2), Mode::Live, &[4, 1]);
+        check(
+            &[user(1, true, 0, 5), user(4, true, 0, 5)],
+            Some(2),
+            Mode::Live,
+            &[4, 1],
+        );
     }
 
     #[test]
     fn live_skips_away_and_full_async_skips_only_full() {
-        let team = [user(1, false, 0, 5), user(2, true, 5, 5), user(3, true, 4, 5)];
+        let team = [
+            user(1, false, 0, 5),
+            user(2, true, 5, 5),
+            user(3, true, 4, 5),
+        ];
         check(&team, None, Mode::Live, &[3]);
         check(&team, None, Mode::Async, &[1, 3]);
         let plan = round_robin(&team, None, Mode::Live);

@@ -50,7 +50,9 @@ impl SeaStore {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             if let Some(schema) = schema {
                 if schema.is_empty()
-                    || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    || !schema
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
                 {
                     return Err(ConnectError::BadSchema(schema.to_owned()));
                 }

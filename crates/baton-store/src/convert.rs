@@ -6,8 +6,8 @@ use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_engine::StoreError;
 use baton_engine::model::{
-    Assignee, Author, Conversation, ConversationStatus, HandoffRecord, Inbox, InboxKind,
-    Message, Team, User, Visitor,
+    Assignee, Author, Conversation, ConversationStatus, HandoffRecord, Inbox, InboxKind, Message,
+    Team, User, Visitor,
 };
 use chrono::{DateTime, Utc};
 
@@ -31,7 +31,10 @@ pub(crate) fn user(row: user::Model) -> Result<User> {
         .permissions
         .split(',')
         .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<Permission>().map_err(|_| corrupt("permission", p)))
+        .map(|p| {
+            p.parse::<Permission>()
+                .map_err(|_| corrupt("permission", p))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(User {
         id: UserId(row.id),

@@ -184,7 +184,10 @@ pub(crate) async fn create_team(
     Ok(convert::team(row, members.iter().map(|m| m.0).collect()))
 }
 
-pub(crate) async fn team_members(db: &impl ConnectionTrait, teams: &[i64]) -> Result<Vec<(i64, i64)>> {
+pub(crate) async fn team_members(
+    db: &impl ConnectionTrait,
+    teams: &[i64],
+) -> Result<Vec<(i64, i64)>> {
     Ok(team_member::Entity::find()
         .filter(team_member::Column::TeamId.is_in(teams.iter().copied()))
         .order_by_asc(team_member::Column::UserId)
@@ -227,7 +230,10 @@ pub(crate) async fn team(db: &impl ConnectionTrait, id: TeamId) -> Result<Team> 
             id: id.0,
         })?;
     let members = team_members(db, &[id.0]).await?;
-    Ok(convert::team(row, members.into_iter().map(|(_, u)| u).collect()))
+    Ok(convert::team(
+        row,
+        members.into_iter().map(|(_, u)| u).collect(),
+    ))
 }
 
 pub(crate) async fn create_inbox(

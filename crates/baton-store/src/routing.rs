@@ -10,7 +10,9 @@ use baton_engine::model::Assignment;
 use baton_routing::{Candidate, Mode, Plan, round_robin};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 
 use crate::convert::{micros, process, time};
@@ -158,7 +160,10 @@ pub(crate) fn parse_route(route: Option<&str>) -> Vec<UserId> {
 /// Assigns waiting conversations, oldest handoff first, for as long as someone can take
 /// them. Called in the transaction of every change that frees capacity or brings a user
 /// back.
-pub(crate) async fn drain(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<Assignment>> {
+pub(crate) async fn drain(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<Assignment>> {
     // Rows another host is draining right now are skipped, not waited for.
     let queued = conversation::Entity::find()
         .filter(conversation::Column::Queued.eq(true))
@@ -184,8 +189,7 @@ pub(crate) async fn drain(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Resu
             continue;
         }
         let route = parse_route(row.route_user_ids.as_deref());
-        let Some(chosen) = take_capacity(db, &route, handoff_mode, now).await?
-        else {
+        let Some(chosen) = take_capacity(db, &route, handoff_mode, now).await? else {
             exhausted.insert(route_key);
             continue;
         };

@@ -71,7 +71,10 @@ async fn directory(db: &impl ConnectionTrait) -> Result<Directory> {
                 (UserId(u.id), DirectoryUser { paid_seat })
             })
             .collect::<HashMap<_, _>>(),
-        teams: teams.into_iter().map(|t| TeamId(t.id)).collect::<HashSet<_>>(),
+        teams: teams
+            .into_iter()
+            .map(|t| TeamId(t.id))
+            .collect::<HashSet<_>>(),
         inboxes: inboxes
             .into_iter()
             .map(|i| InboxId(i.id))
@@ -151,6 +154,14 @@ pub(crate) async fn set_agent_paused(
     } else {
         row.insert(db).await.map_err(backend)?;
     }
-    audit(db, now, "agent_state", Some(actor), None, json!({"paused": paused})).await?;
+    audit(
+        db,
+        now,
+        "agent_state",
+        Some(actor),
+        None,
+        json!({"paused": paused}),
+    )
+    .await?;
     Ok(paused)
 }

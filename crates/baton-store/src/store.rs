@@ -6,16 +6,14 @@ use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
-    AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team,
-    Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+    AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Turn,
+    TurnOutcome, User, VersionedSettings, View, Visitor,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use crate::connect::SeaStore;
 use crate::convert::{self, micros, time};
@@ -41,7 +39,12 @@ impl Store for SeaStore {
     }
 
     async fn bootstrap_owner(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        in_txn!(self, |txn| people::bootstrap_owner(&txn, token_hash, Utc::now()).await?)
+        in_txn!(self, |txn| people::bootstrap_owner(
+            &txn,
+            token_hash,
+            Utc::now()
+        )
+        .await?)
     }
 
     async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
@@ -56,7 +59,8 @@ impl Store for SeaStore {
     }
 
     async fn create_user(&self, user: NewUser) -> StoreResult<User> {
-        in_txn!(self, |txn| people::insert_user(&txn, &user, Utc::now()).await?)
+        in_txn!(self, |txn| people::insert_user(&txn, &user, Utc::now())
+            .await?)
     }
 
     async fn users(&self) -> StoreResult<Vec<User>> {
@@ -118,7 +122,13 @@ impl Store for SeaStore {
     }
 
     async fn create_team(&self, name: &str, members: &[UserId]) -> StoreResult<Team> {
-        in_txn!(self, |txn| people::create_team(&txn, name, members, Utc::now()).await?)
+        in_txn!(self, |txn| people::create_team(
+            &txn,
+            name,
+            members,
+            Utc::now()
+        )
+        .await?)
     }
 
     async fn teams(&self) -> StoreResult<Vec<Team>> {
@@ -126,7 +136,13 @@ impl Store for SeaStore {
     }
 
     async fn create_inbox(&self, name: &str, kind: InboxKind) -> StoreResult<Inbox> {
-        in_txn!(self, |txn| people::create_inbox(&txn, name, kind, Utc::now()).await?)
+        in_txn!(self, |txn| people::create_inbox(
+            &txn,
+            name,
+            kind,
+            Utc::now()
+        )
+        .await?)
     }
 
     async fn inboxes(&self) -> StoreResult<Vec<Inbox>> {
@@ -151,7 +167,8 @@ impl Store for SeaStore {
         document: HandoffSettings,
         now: DateTime<Utc>,
     ) -> StoreResult<VersionedSettings> {
-        in_txn!(self, |txn| settings::put(&txn, actor, document, now).await?)
+        in_txn!(self, |txn| settings::put(&txn, actor, document, now)
+            .await?)
     }
 
     async fn agent_paused(&self) -> StoreResult<bool> {
@@ -164,7 +181,10 @@ impl Store for SeaStore {
         paused: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        in_txn!(self, |txn| settings::set_agent_paused(&txn, actor, paused, now).await?)
+        in_txn!(self, |txn| settings::set_agent_paused(
+            &txn, actor, paused, now
+        )
+        .await?)
     }
 
     async fn create_conversation(
@@ -257,7 +277,8 @@ impl Store for SeaStore {
         text: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Message> {
-        in_txn!(self, |txn| turns::staff_reply(&txn, id, user, text, now).await?)
+        in_txn!(self, |txn| turns::staff_reply(&txn, id, user, text, now)
+            .await?)
     }
 
     async fn close(
@@ -340,4 +361,3 @@ impl Store for SeaStore {
             .collect())
     }
 }
-

@@ -45,7 +45,9 @@ async fn postgres() -> Option<Db> {
         Utc::now().timestamp_micros()
     );
     Some(Db {
-        store: SeaStore::connect(&url, Some(&schema)).await.expect("postgres"),
+        store: SeaStore::connect(&url, Some(&schema))
+            .await
+            .expect("postgres"),
         _dir: None,
     })
 }
@@ -217,7 +219,10 @@ async fn async_assigns_regardless_of_availability_but_not_capacity(db: Db) {
         .await
         .expect("away");
     let (_, assignee, message) = hand_off(store, &w).await;
-    assert_eq!((assignee, message.as_str()), (Some(w.users[0]), UNAVAILABLE));
+    assert_eq!(
+        (assignee, message.as_str()),
+        (Some(w.users[0]), UNAVAILABLE)
+    );
     let (_, assignee, _) = hand_off(store, &w).await;
     assert_eq!(assignee, None, "capacity 1 is used");
     store
@@ -307,7 +312,10 @@ async fn a_human_held_conversation_keeps_the_agent_silent(db: Db) {
     let store = &db.store;
     let w = world(store, Process::Live, &[(Seat::Service, 5)]).await;
     let id = conversation(store).await;
-    store.claim(id, w.users[0], Utc::now()).await.expect("claim");
+    store
+        .claim(id, w.users[0], Utc::now())
+        .await
+        .expect("claim");
     let outcome = store
         .commit_turn(Turn {
             conversation_id: id,

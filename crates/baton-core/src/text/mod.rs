@@ -7,11 +7,13 @@
 //! function over the message text.
 //!
 //! Files: `normalize` (segmentation and folding, shared), `stem` (Snowball stems and
-//! their prefix keys), `phrases` (the matcher), `human` (the detector's rules).
+//! their prefix keys), `phrases` (the matcher), `prefilter` (its word-level
+//! fast path), `human` (the detector's rules).
 
 mod human;
 mod normalize;
 mod phrases;
+mod prefilter;
 mod stem;
 
 pub use human::{HumanRequest, Language, detect_human_request};

@@ -70,7 +70,10 @@ impl Tokens {
 
     /// The folded text of word `i`.
     pub(crate) fn word(&self, i: usize) -> &str {
-        self.words.get(i).and_then(|w| self.stream.get(w.norm.clone())).unwrap_or("")
+        self.words
+            .get(i)
+            .and_then(|w| self.stream.get(w.norm.clone()))
+            .unwrap_or("")
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -165,7 +168,10 @@ pub(crate) struct Folded<'t> {
 impl<'t> Folded<'t> {
     pub(crate) fn new(original: &'t str) -> Folded<'t> {
         if original.is_ascii() {
-            return Folded { text: original.into(), anchors: Vec::new() };
+            return Folded {
+                text: original.into(),
+                anchors: Vec::new(),
+            };
         }
         let mut text = String::with_capacity(original.len() + 16);
         let mut anchors = Vec::new();
@@ -186,7 +192,10 @@ impl<'t> Folded<'t> {
             anchors.push((text.len(), ascii_from));
         }
         text.push_str(original.get(ascii_from..).unwrap_or(""));
-        Folded { text: text.into(), anchors }
+        Folded {
+            text: text.into(),
+            anchors,
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -197,7 +206,10 @@ impl<'t> Folded<'t> {
     pub(crate) fn original_offset(&self, pos: usize) -> usize {
         match self.anchors.partition_point(|&(folded, _)| folded <= pos) {
             0 => pos,
-            n => self.anchors.get(n - 1).map_or(pos, |&(folded, orig)| orig + (pos - folded)),
+            n => self
+                .anchors
+                .get(n - 1)
+                .map_or(pos, |&(folded, orig)| orig + (pos - folded)),
         }
     }
 
@@ -208,15 +220,12 @@ impl<'t> Folded<'t> {
             && (pos == 0 || bytes.get(pos - 1).is_some_and(|&b| !is_word_byte(b)))
     }
 
-    /// Every word's byte range, left to right.
-    pub(crate) fn words(&self) -> WordRanges<'_> {
-        WordRanges { bytes: self.text.as_bytes(), pos: 0 }
-    }
-
     /// The end of the word starting at `start`.
     pub(crate) fn word_end(&self, start: usize) -> usize {
         let bytes = self.text.as_bytes();
-        let len = bytes.get(start..).map_or(0, |rest| rest.iter().take_while(|&&b| is_word_byte(b)).count());
+        let len = bytes.get(start..).map_or(0, |rest| {
+            rest.iter().take_while(|&&b| is_word_byte(b)).count()
+        });
         start + len
     }
 
@@ -229,36 +238,6 @@ impl<'t> Folded<'t> {
 
     pub(crate) fn slice(&self, range: Range<usize>) -> &str {
         self.text.get(range).unwrap_or("")
-    }
-}
-
-/// The words of a [`Folded`] text (see [`Folded::words`]).
-#[derive(Debug)]
-pub(crate) struct WordRanges<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Iterator for WordRanges<'_> {
-    type Item = Range<usize>;
-
-    fn next(&mut self) -> Option<Range<usize>> {
-        // Plain loops over a lookup table: this runs over every byte of every message.
-        let bytes = self.bytes;
-        let mut i = self.pos;
-        while i < bytes.len() && !is_word_byte(bytes[i]) {
-            i += 1;
-        }
-        if i >= bytes.len() {
-            self.pos = i;
-            return None;
-        }
-        let start = i;
-        while i < bytes.len() && is_word_byte(bytes[i]) {
-            i += 1;
-        }
-        self.pos = i;
-        Some(start..i)
     }
 }
 
@@ -282,7 +261,9 @@ static WORD_BYTES: [bool; 256] = {
 /// The folded words of a short text (a configured phrase), in order.
 pub(crate) fn folded_words(text: &str) -> Vec<String> {
     let tokens = Tokens::new(text);
-    (0..tokens.len()).map(|i| tokens.word(i).to_owned()).collect()
+    (0..tokens.len())
+        .map(|i| tokens.word(i).to_owned())
+        .collect()
 }
 
 fn char_at(text: &str, i: usize) -> Option<char> {
@@ -297,8 +278,31 @@ fn is_word_char(c: char) -> bool {
 fn is_clause_break(c: char) -> bool {
     matches!(
         c,
-        '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '\n' | '\r'
-            | '…' | '¿' | '¡' | '—' | '–' | '•' | '|' | '"' | '“' | '”' | '«' | '»'
+        '.' | ','
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '\n'
+            | '\r'
+            | '…'
+            | '¿'
+            | '¡'
+            | '—'
+            | '–'
+            | '•'
+            | '|'
+            | '"'
+            | '“'
+            | '”'
+            | '«'
+            | '»'
     )
 }
 
@@ -309,8 +313,11 @@ mod tests {
     fn check(text: &str, expected_stream: &str, expected_originals: &[&str]) {
         let tokens = Tokens::new(text);
         assert_eq!(tokens.stream, expected_stream, "stream of {text:?}");
-        let originals: Vec<&str> =
-            tokens.words.iter().map(|w| text.get(w.orig.clone()).unwrap_or("?")).collect();
+        let originals: Vec<&str> = tokens
+            .words
+            .iter()
+            .map(|w| text.get(w.orig.clone()).unwrap_or("?"))
+            .collect();
         assert_eq!(originals, expected_originals, "words of {text:?}");
     }
 
@@ -319,7 +326,11 @@ mod tests {
         check("", "", &[]);
         check("  ...  ", "", &[]);
         check("Refund", " refund", &["Refund"]);
-        check("Perché, REFUNDS?", " perche refunds", &["Perché", "REFUNDS"]);
+        check(
+            "Perché, REFUNDS?",
+            " perche refunds",
+            &["Perché", "REFUNDS"],
+        );
         check("l'operatore", " l operatore", &["l", "operatore"]);
         check("don’t", " don t", &["don", "t"]);
         check("e\u{301}lan", " elan", &["e\u{301}lan"]);
@@ -327,7 +338,11 @@ mod tests {
         check("ﬁle №5", " file 5", &["ﬁle", "5"]);
         check("ΟΔΟΣ οδος", " οδοσ οδοσ", &["ΟΔΟΣ", "οδος"]);
         check("Straße", " straße", &["Straße"]);
-        check("c'è una persona?", " c e una persona", &["c", "è", "una", "persona"]);
+        check(
+            "c'è una persona?",
+            " c e una persona",
+            &["c", "è", "una", "persona"],
+        );
     }
 
     /// `text` folds to `expected`, and each word maps back to `originals`.
@@ -349,8 +364,16 @@ mod tests {
     #[test]
     fn folds_for_scanning() {
         check_folded("Refund me", "Refund me", &["Refund", "me"]);
-        check_folded("Perché, REFUNDS?", "Perche, REFUNDS?", &["Perché", "REFUNDS"]);
-        check_folded("l’operatore è qui", "l operatore e qui", &["l", "operatore", "è", "qui"]);
+        check_folded(
+            "Perché, REFUNDS?",
+            "Perche, REFUNDS?",
+            &["Perché", "REFUNDS"],
+        );
+        check_folded(
+            "l’operatore è qui",
+            "l operatore e qui",
+            &["l", "operatore", "è", "qui"],
+        );
         check_folded("ﬁle €5", "file  5", &["ﬁle", "5"]);
         check_folded("Rimborsò!", "Rimborso!", &["Rimborsò"]);
         check_folded("ÉCOLE", "eCOLE", &["ÉCOLE"]);

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::normalize::{Folded, folded_words};
+use super::prefilter::{Prefilter, WordStarts};
 use super::stem::StemLang;
 
 /// Custom trigger phrases compiled once per settings version.
@@ -62,9 +63,8 @@ struct Compiled {
     /// the automaton reports the longest key a word starts with, and every shorter key
     /// it starts with applies too.
     pattern_nodes: Vec<Vec<usize>>,
-    /// Which first bytes and byte pairs begin a key, to skip most words without even
-    /// entering the automaton.
-    starts: StartFilter,
+    /// Rejects most words without entering the automaton.
+    prefilter: Prefilter,
 }
 
 #[derive(Debug)]
@@ -93,7 +93,9 @@ impl PhraseMatcher {
         for phrase in phrases {
             builder.add(phrase.as_ref().trim());
         }
-        PhraseMatcher { inner: Arc::new(builder.finish()) }
+        PhraseMatcher {
+            inner: Arc::new(builder.finish()),
+        }
     }
 
     /// Number of distinct usable phrases compiled.
@@ -114,21 +116,28 @@ impl PhraseMatcher {
         let automaton = compiled.automaton.as_ref()?;
         let folded = Folded::new(text);
         let haystack = folded.as_str();
-        let mut words = Words { folded: &folded, stems: Vec::new() };
+        let mut words = Words {
+            folded: &folded,
+            stems: Vec::new(),
+        };
         // (first word start, last word end, phrase id) of the best match so far.
         let mut best: Option<(usize, usize, usize)> = None;
-        for word in folded.words() {
+        let mut starts = WordStarts::new(haystack.as_bytes()).peekable();
+        while let Some(start) = starts.next() {
             if best.is_some() {
                 // Words come left to right: the first word with a match is the leftmost.
                 break;
             }
-            if !compiled.starts.may_start(haystack.as_bytes().get(word.clone()).unwrap_or(&[])) {
+            let next = starts.peek().copied();
+            if !compiled.prefilter.may_start(haystack.as_bytes(), start, next) {
                 continue;
             }
-            let start = word.start;
+            let word = start..folded.word_end(start);
             // Keys only hold word bytes, so a hit anchored here lies within this word.
             let input = Input::new(haystack).range(start..).anchored(Anchored::Yes);
-            let Ok(Some(hit)) = automaton.try_find(input) else { continue };
+            let Ok(Some(hit)) = automaton.try_find(input) else {
+                continue;
+            };
             let Some(nodes) = compiled.pattern_nodes.get(hit.pattern().as_usize()) else {
                 continue;
             };
@@ -198,13 +207,21 @@ impl Node {
         let empty = keys.partition_point(|(k, _)| k.is_empty());
         let from = keys.partition_point(|(k, _)| k.as_bytes().first().copied() < first);
         let to = keys.partition_point(|(k, _)| k.as_bytes().first().copied() <= first);
-        let candidates = keys.get(..empty).into_iter().chain(keys.get(from.max(empty)..to)).flatten();
-        candidates.filter(move |(k, _)| starts_with_ignore_ascii_case(word, k)).map(|&(_, child)| child)
+        let candidates = keys
+            .get(..empty)
+            .into_iter()
+            .chain(keys.get(from.max(empty)..to))
+            .flatten();
+        candidates
+            .filter(move |(k, _)| starts_with_ignore_ascii_case(word, k))
+            .map(|&(_, child)| child)
     }
 }
 
 fn starts_with_ignore_ascii_case(word: &str, prefix: &str) -> bool {
-    word.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+    word.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// The words of one text being searched, with the stems computed so far: a word is
@@ -216,82 +233,19 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn stem_is(&mut self, lang: StemLang, start: usize, word: &str, stem: &str) -> bool {
-        if let Some((_, _, known)) = self.stems.iter().find(|(l, s, _)| *l == lang && *s == start) {
+        if let Some((_, _, known)) = self
+            .stems
+            .iter()
+            .find(|(l, s, _)| *l == lang && *s == start)
+        {
             return known == stem;
         }
         // The folded text may keep uppercase ASCII; the stemmers expect lowercase.
-        let computed = lang.stem(&word.to_ascii_lowercase()); #[cfg(test)] eprintln!("STEM {lang:?} {word} -> {computed} vs {stem}");
+        let computed = lang.stem(&word.to_ascii_lowercase());
         let equal = computed == stem;
         self.stems.push((lang, start, computed));
         equal
     }
-}
-
-/// The first one, two or three bytes of every key (ASCII lowercase), as bitsets: most
-/// words start no key, and this rejects them without entering the automaton.
-/// The default (empty bitsets) rejects every word.
-#[derive(Debug, Clone, Default)]
-struct StartFilter {
-    /// Some key is empty: every word may start one.
-    any: bool,
-    /// Keys of one byte, by that byte.
-    one: Box<[u64]>,
-    /// Keys of two bytes, by those bytes (65,536 bits).
-    two: Box<[u64]>,
-    /// Keys of three bytes or more, by a hash of their first three bytes.
-    three: Box<[u64]>,
-}
-
-impl StartFilter {
-    fn new(keys: &[String]) -> StartFilter {
-        let mut filter = StartFilter {
-            any: false,
-            one: vec![0; 4].into_boxed_slice(),
-            two: vec![0; 1024].into_boxed_slice(),
-            three: vec![0; 1024].into_boxed_slice(),
-        };
-        for key in keys {
-            match *key.as_bytes() {
-                [] => filter.any = true,
-                [b0] => set_bit(&mut filter.one, usize::from(b0)),
-                [b0, b1] => set_bit(&mut filter.two, index2(b0, b1)),
-                [b0, b1, b2, ..] => set_bit(&mut filter.three, index3(b0, b1, b2)),
-            }
-        }
-        filter
-    }
-
-    /// Whether `word` may start with a key.
-    fn may_start(&self, word: &[u8]) -> bool {
-        let lower = |i: usize| word.get(i).map(u8::to_ascii_lowercase);
-        let (Some(b0), b1, b2) = (lower(0), lower(1), lower(2)) else { return false };
-        self.any
-            || has_bit(&self.one, usize::from(b0))
-            || b1.is_some_and(|b1| {
-                has_bit(&self.two, index2(b0, b1))
-                    || b2.is_some_and(|b2| has_bit(&self.three, index3(b0, b1, b2)))
-            })
-    }
-}
-
-fn index2(b0: u8, b1: u8) -> usize {
-    usize::from(b0) << 8 | usize::from(b1)
-}
-
-/// A 16-bit hash of three bytes (Fibonacci hashing: multiply, keep the top bits).
-fn index3(b0: u8, b1: u8, b2: u8) -> usize {
-    let packed = u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2);
-    (packed.wrapping_mul(0x9E37_79B1) >> 16) as usize
-}
-
-fn set_bit(bits: &mut [u64], i: usize) {
-    if let Some(word) = bits.get_mut(i / 64) {
-        *word |= 1 << (i % 64);
-    }
-}
-
-fn has_bit(bits: &[u64], i: usize) -> bool {
-    bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
 }
 
 #[derive(Default)]
@@ -310,7 +264,8 @@ impl Builder {
         if words.is_empty() {
             return;
         }
-        let stems = StemLang::ALL.map(|lang| words.iter().map(|w| lang.stem(w)).collect::<Vec<_>>());
+        let stems =
+            StemLang::ALL.map(|lang| words.iter().map(|w| lang.stem(w)).collect::<Vec<_>>());
         if self.seen.contains_key(&stems) {
             return;
         }
@@ -359,7 +314,11 @@ impl Builder {
             }
             // A key is cut to the surfaces seen, so it can only get shorter.
             for key in lang.prefix_keys(stem, surface) {
-                if let Some(existing) = node.keys.iter_mut().find(|k| key.starts_with(&***k) || k.starts_with(key.as_str())) {
+                if let Some(existing) = node
+                    .keys
+                    .iter_mut()
+                    .find(|k| key.starts_with(&***k) || k.starts_with(key.as_str()))
+                {
                     if key.len() < existing.len() {
                         *existing = key.into();
                     }
@@ -369,6 +328,25 @@ impl Builder {
             }
         }
         id
+    }
+
+    /// The prefilter's conditions for every first word (see [`Prefilter`]).
+    fn prefilter(&self) -> Prefilter {
+        let mut prefilter = Prefilter::new();
+        let roots = self.edges.iter().filter(|((parent, _, _), _)| parent.is_none());
+        for node in roots.filter_map(|(_, &id)| self.nodes.get(id)) {
+            for key in &node.keys {
+                if node.phrase.is_some() {
+                    prefilter.add_single(key);
+                }
+                for child in node.children.iter().filter_map(|&c| self.nodes.get(c)) {
+                    for next_key in &child.keys {
+                        prefilter.add_pair(key, next_key);
+                    }
+                }
+            }
+        }
+        prefilter
     }
 
     fn finish(mut self) -> Compiled {
@@ -403,7 +381,9 @@ impl Builder {
         // HashMap order is random; sorting keeps pattern numbering reproducible.
         roots.sort_unstable();
         for root in roots {
-            let Some(node) = self.nodes.get(root) else { continue };
+            let Some(node) = self.nodes.get(root) else {
+                continue;
+            };
             for key in &node.keys {
                 let pattern = key.to_string();
                 let index = *pattern_ids.entry(pattern.clone()).or_insert_with(|| {
@@ -420,7 +400,10 @@ impl Builder {
         }
         let exact_nodes = pattern_nodes.clone();
         for (pattern, nodes) in patterns.iter().zip(pattern_nodes.iter_mut()) {
-            let prefixes = pattern.char_indices().map(|(i, _)| i).filter_map(|i| pattern.get(..i));
+            let prefixes = pattern
+                .char_indices()
+                .map(|(i, _)| i)
+                .filter_map(|i| pattern.get(..i));
             for prefix in prefixes {
                 if let Some(shorter) = pattern_ids.get(prefix).and_then(|&i| exact_nodes.get(i)) {
                     for &node in shorter {
@@ -431,7 +414,7 @@ impl Builder {
                 }
             }
         }
-        let starts = StartFilter::new(&patterns);
+        let prefilter = self.prefilter();
         let automaton = if patterns.is_empty() {
             None
         } else {
@@ -444,11 +427,19 @@ impl Builder {
                 .ascii_case_insensitive(true);
             // A DFA is the fastest; it is small because keys are short word prefixes, but
             // fall back to the automatic choice rather than fail on a huge list.
-            builder.kind(Some(AhoCorasickKind::DFA)).build(&patterns).ok().or_else(|| {
-                builder.kind(None).build(&patterns).ok()
-            })
+            builder
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&patterns)
+                .ok()
+                .or_else(|| builder.kind(None).build(&patterns).ok())
         };
-        Compiled { phrases: self.phrases, nodes: self.nodes, automaton, pattern_nodes, starts }
+        Compiled {
+            phrases: self.phrases,
+            nodes: self.nodes,
+            automaton,
+            pattern_nodes,
+            prefilter,
+        }
     }
 }
 
@@ -456,34 +447,66 @@ impl Builder {
 mod perf_tmp {
     use super::*;
     fn time<R>(label: &str, f: impl Fn() -> R) {
-        for _ in 0..1000 { std::hint::black_box(f()); }
+        for _ in 0..1000 {
+            std::hint::black_box(f());
+        }
         let mut v = Vec::new();
-        for _ in 0..41 { let t = std::time::Instant::now(); for _ in 0..500 { std::hint::black_box(f()); } v.push(t.elapsed() / 500); }
-        v.sort(); eprintln!("{label}: min {:?} med {:?}", v[0], v[20]);
+        for _ in 0..41 {
+            let t = std::time::Instant::now();
+            for _ in 0..500 {
+                std::hint::black_box(f());
+            }
+            v.push(t.elapsed() / 500);
+        }
+        v.sort();
+        eprintln!("{label}: min {:?} med {:?}", v[0], v[20]);
     }
     #[test]
     fn perf() {
         let msg = include_str!("/tmp/msg.txt");
         let lower = msg.to_lowercase();
-        let all: Vec<String> = include_str!("/tmp/phr.txt").lines().map(|s| s.to_owned()).collect();
-        time("tokens", || super::super::normalize::Tokens::new(std::hint::black_box(msg)));
+        let all: Vec<String> = include_str!("/tmp/phr.txt")
+            .lines()
+            .map(|s| s.to_owned())
+            .collect();
+        time("tokens", || {
+            super::super::normalize::Tokens::new(std::hint::black_box(msg))
+        });
         let accented = msg.replace("Tuesday", "Martedì");
-        time("folded non-ascii", || Folded::new(std::hint::black_box(accented.as_str())).as_str().len());
-        for n in [10, 1000, 10000] { eprintln!("find once: {:?}", PhraseMatcher::new(&all[..n]).find(msg));
+        time("folded non-ascii", || {
+            Folded::new(std::hint::black_box(accented.as_str()))
+                .as_str()
+                .len()
+        });
+        for n in [10, 1000, 10000] {
+            eprintln!("find once: {:?}", PhraseMatcher::new(&all[..n]).find(msg));
             let m = PhraseMatcher::new(&all[..n]);
             let ac = m.inner.automaton.as_ref().unwrap();
-            let f = Folded::new(msg);
-            eprintln!("n={n} patterns={} words={} cands={}", ac.patterns_len(), f.words().count(), f.words().filter(|w| m.inner.starts.may_start(&msg.as_bytes()[w.clone()])).count());
-            time("  word starts", || Folded::new(std::hint::black_box(msg)).words().count());
-            time("  filtered+ac", || { let f = Folded::new(std::hint::black_box(msg)); f.words().filter(|w| m.inner.starts.may_start(&msg.as_bytes()[w.clone()])).filter_map(|w| ac.try_find(Input::new(msg).range(w.start..).anchored(Anchored::Yes)).ok().flatten()).count() });
-            time("  filtered", || { let f = Folded::new(std::hint::black_box(msg)); f.words().filter(|w| m.inner.starts.may_start(&msg.as_bytes()[w.clone()])).count() });
+            let st: Vec<usize> = WordStarts::new(msg.as_bytes()).collect();
+            eprintln!("n={n} patterns={} words={} cands={}", ac.patterns_len(), st.len(), (0..st.len()).filter(|&i| m.inner.prefilter.may_start(msg.as_bytes(), st[i], st.get(i+1).copied())).count());
+            time("  word starts", || WordStarts::new(std::hint::black_box(msg).as_bytes()).count());
+            time("  filtered", || { let b = std::hint::black_box(msg).as_bytes(); let mut it = WordStarts::new(b).peekable(); let mut n = 0; while let Some(s) = it.next() { if m.inner.prefilter.may_start(b, s, it.peek().copied()) { n += 1 } } n });
             let lowered: Vec<String> = all[..n].iter().map(|p| p.to_lowercase()).collect();
             let raw = AhoCorasick::new(&lowered).unwrap();
             time("  raw", || raw.find(std::hint::black_box(lower.as_str())));
             time("  find", || m.find(std::hint::black_box(msg)));
-            time("  find accented", || m.find(std::hint::black_box(accented.as_str())));
-            if n == 10 { time("  naive", || lowered.iter().any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))); }
-            if n == 1000 { time("  naive", || lowered.iter().any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))); }
+            time("  find accented", || {
+                m.find(std::hint::black_box(accented.as_str()))
+            });
+            if n == 10 {
+                time("  naive", || {
+                    lowered
+                        .iter()
+                        .any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))
+                });
+            }
+            if n == 1000 {
+                time("  naive", || {
+                    lowered
+                        .iter()
+                        .any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))
+                });
+            }
         }
     }
 }

@@ -81,8 +81,12 @@ impl StemLang {
 }
 
 /// English Snowball exceptional forms whose stem is not a prefix of the word.
-const ENGLISH_EXCEPTIONAL_FORMS: [(&str, &str); 4] =
-    [("skies", "sky"), ("dying", "die"), ("lying", "lie"), ("tying", "tie")];
+const ENGLISH_EXCEPTIONAL_FORMS: [(&str, &str); 4] = [
+    ("skies", "sky"),
+    ("dying", "die"),
+    ("lying", "lie"),
+    ("tying", "tie"),
+];
 
 fn common_prefix<'a>(a: &'a str, b: &str) -> &'a str {
     let len = a
@@ -102,7 +106,10 @@ mod tests {
         let got = lang.stem(word);
         assert_eq!(got, stem, "{lang:?} stem of {word:?}");
         let keys = lang.prefix_keys(&got, &got);
-        assert!(keys.iter().any(|k| word.starts_with(k.as_str())), "{lang:?} {word:?} keys {keys:?}");
+        assert!(
+            keys.iter().any(|k| word.starts_with(k.as_str())),
+            "{lang:?} {word:?} keys {keys:?}"
+        );
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! The human side of conversations (F4, F8, B6, B8): views, claim, reply, close.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use baton_core::ids::ConversationId;
 use baton_engine::model::{Assignee, Conversation, View};
-use baton_http::{ApiError, ApiJson, MAX_TEXT_BYTES};
+use baton_http::{ApiError, ApiJson, ApiPath, ApiQuery, MAX_TEXT_BYTES};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -126,7 +126,7 @@ pub struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     Staff(user): Staff,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<Conversations>, ApiError> {
     let view = match query.view.as_deref().unwrap_or("open") {
         "unassigned" => View::Unassigned,
@@ -157,7 +157,7 @@ pub(crate) async fn list(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let conversation = state
         .engine
@@ -174,7 +174,7 @@ pub(crate) async fn get_one(
 pub(crate) async fn claim(
     State(state): State<AppState>,
     Staff(user): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let conversation = state.engine.claim(ConversationId(id), user.id).await?;
     Ok(ApiJson(conversation.into()))
@@ -201,7 +201,7 @@ pub struct MessageDto {
 pub(crate) async fn reply(
     State(state): State<AppState>,
     Staff(user): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<StaffMessage>,
 ) -> Result<(StatusCode, ApiJson<MessageDto>), ApiError> {
     if body.text.len() > MAX_TEXT_BYTES {
@@ -231,7 +231,7 @@ pub(crate) async fn reply(
 pub(crate) async fn close(
     State(state): State<AppState>,
     Staff(user): Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let conversation = state.engine.close(ConversationId(id), user.id).await?;
     Ok(ApiJson(conversation.into()))

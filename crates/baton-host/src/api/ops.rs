@@ -1,11 +1,11 @@
 //! Operations: health, readiness, metrics, the OpenAPI document, the audit log.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use baton_http::{ApiError, ApiJson};
+use baton_http::{ApiError, ApiJson, ApiQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -112,7 +112,7 @@ pub struct AuditEventDto {
 pub(crate) async fn audit(
     State(state): State<AppState>,
     _staff: Staff,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<ApiJson<AuditEvents>, ApiError> {
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > 1000 {

@@ -1,13 +1,13 @@
 //! Users, tokens, teams and inboxes (F6).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use baton_core::ids::UserId;
 use baton_core::people::{Availability, Permission, Seat};
 use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User};
-use baton_http::{ApiError, ApiJson, hash_token, new_token};
+use baton_http::{ApiError, ApiJson, ApiPath, hash_token, new_token};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -50,7 +50,11 @@ impl From<User> for UserDto {
             name: u.name,
             email: u.email,
             seat: u.seat.as_str().to_owned(),
-            permissions: u.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+            permissions: u
+                .permissions
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
             capacity: u.capacity,
             availability: u.availability.as_str().to_owned(),
             open_conversations: u.open_conversations,
@@ -152,7 +156,7 @@ pub(crate) async fn list_users(
 pub(crate) async fn get_user(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<UserDto>, ApiError> {
     Ok(ApiJson(state.engine.store().user(UserId(id)).await?.into()))
 }
@@ -169,7 +173,7 @@ pub struct NewToken {
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, ApiJson<NewToken>), ApiError> {
     staff.require_self_or_admin(id)?;
     let token = new_token();
@@ -194,7 +198,7 @@ pub struct SetAvailability {
 pub(crate) async fn set_availability(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetAvailability>,
 ) -> Result<ApiJson<UserDto>, ApiError> {
     staff.require_self_or_admin(id)?;
@@ -221,7 +225,7 @@ pub struct SetCapacity {
 pub(crate) async fn set_capacity(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetCapacity>,
 ) -> Result<ApiJson<UserDto>, ApiError> {
     staff.require(Permission::Admin)?;

@@ -115,8 +115,18 @@ impl SettingsDoc {
                             "a users_and_teams destination names an inbox or help desk",
                         )
                     })?),
-                    user_ids: d.user_ids.unwrap_or_default().into_iter().map(UserId).collect(),
-                    team_ids: d.team_ids.unwrap_or_default().into_iter().map(TeamId).collect(),
+                    user_ids: d
+                        .user_ids
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(UserId)
+                        .collect(),
+                    team_ids: d
+                        .team_ids
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(TeamId)
+                        .collect(),
                 },
                 DestinationKind::Workflow => Destination::Workflow {
                     workflow_id: WorkflowId(d.workflow_id.ok_or_else(|| {
@@ -228,7 +238,9 @@ pub(crate) async fn put_settings(
         ));
     }
     let settings = body.into_domain()?;
-    Ok(ApiJson(state.engine.put_settings(user.id, settings).await?.into()))
+    Ok(ApiJson(
+        state.engine.put_settings(user.id, settings).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -293,8 +305,11 @@ pub(crate) async fn simulate(
         return Err(ApiError::invalid("text", "the message is empty"));
     }
     let simulation = state.engine.simulate(&body.text, body.agent_paused).await?;
-    let settings = state.engine.settings().await?;
-    let process = SettingsDoc::from(settings).process;
+    let process = match simulation.process {
+        Process::Live => ProcessDto::Live,
+        Process::Async => ProcessDto::Async,
+        Process::None => ProcessDto::None,
+    };
     let (trigger, reply) = match &simulation.decision {
         Decision::Handoff { trigger, .. } => (
             Some(TriggerDto {
@@ -344,6 +359,9 @@ pub(crate) async fn put_agent(
 ) -> Result<ApiJson<AgentState>, ApiError> {
     staff.require(Permission::CustomerAgentEditor)?;
     Ok(ApiJson(AgentState {
-        paused: state.engine.set_agent_paused(staff.0.id, body.paused).await?,
+        paused: state
+            .engine
+            .set_agent_paused(staff.0.id, body.paused)
+            .await?,
     }))
 }
