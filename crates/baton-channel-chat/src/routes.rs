@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use baton_core::ids::ConversationId;
 use baton_engine::Engine;
-use baton_engine::model::{Message, Visitor};
+use baton_engine::model::{Conversation, Message, Visitor};
 use baton_http::{ApiError, ApiJson, ApiPath, MAX_TEXT_BYTES, bearer, hash_token, new_token};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -142,24 +142,18 @@ pub(crate) async fn authorize(
     engine: &Engine,
     headers: &HeaderMap,
     id: ConversationId,
-) -> Result<(), ApiError> {
+) -> Result<Conversation, ApiError> {
     let Some(token) = bearer(headers) else {
         return Err(ApiError::Unauthorized(
             "missing_token",
             "send the visitor token as `Authorization: Bearer <token>`".into(),
         ));
     };
-    if engine
+    engine
         .store()
-        .visitor_token_matches(id, &hash_token(token))
+        .visitor_conversation(id, &hash_token(token))
         .await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "this visitor token belongs to another conversation",
-        ))
-    }
+        .ok_or_else(|| ApiError::forbidden("this visitor token belongs to another conversation"))
 }
 
 #[utoipa::path(post, path = "/api/v1/chat/conversations/{id}/messages", tag = "chat",
@@ -172,8 +166,7 @@ pub(crate) async fn post_message(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PostMessage>,
 ) -> Result<ApiJson<ChatReplies>, ApiError> {
-    let id = ConversationId(id);
-    authorize(&engine, &headers, id).await?;
+    let conversation = authorize(&engine, &headers, ConversationId(id)).await?;
     if body.text.len() > MAX_TEXT_BYTES {
         return Err(ApiError::TooLarge(
             Some("text".into()),
@@ -189,7 +182,7 @@ pub(crate) async fn post_message(
         }
     }
     let result = engine
-        .ingest(id, &body.text, body.client_message_id.as_deref())
+        .ingest(&conversation, &body.text, body.client_message_id.as_deref())
         .await?;
     Ok(ApiJson(ChatReplies {
         replies: result

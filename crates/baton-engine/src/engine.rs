@@ -107,10 +107,12 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    /// Ingests one visitor message of an existing conversation.
+    /// Ingests one visitor message of `conversation`, as the channel read it when it
+    /// authenticated the visitor. A repeated `client_message_id` is caught by the store
+    /// (a unique index) and answered with the first replies.
     pub async fn ingest(
         &self,
-        conversation_id: ConversationId,
+        conversation: &Conversation,
         text: &str,
         client_message_id: Option<&str>,
     ) -> StoreResult<IngestResult> {
@@ -118,16 +120,7 @@ impl Engine {
             return Err(FieldError::new("text", "the message is empty").into());
         }
         let store = &*self.inner.store;
-        // A repeat must not be decided again: the agent might answer differently now.
-        if let Some(key) = client_message_id {
-            if let Some(replies) = store.replay(conversation_id, key).await? {
-                return Ok(IngestResult {
-                    replies,
-                    decision: None,
-                });
-            }
-        }
-        let conversation = store.conversation(conversation_id).await?;
+        let conversation_id = conversation.id;
         let snapshot = self.inner.snapshot.get(store).await?;
         let (action, decision) = if conversation.assignee != Assignee::Agent {
             // Handed off: humans hold it (or will, from the queue); the agent is silent.
@@ -151,7 +144,7 @@ impl Engine {
                         settings_version: snapshot.compiled.version,
                         settings: snapshot.compiled.settings.clone(),
                         explanation: explanation.clone(),
-                        summary: summarize(&conversation, &transcript, text, explanation),
+                        summary: summarize(conversation, &transcript, text, explanation),
                     })
                 }
             };

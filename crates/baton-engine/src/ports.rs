@@ -109,12 +109,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
     async fn conversation(&self, id: ConversationId) -> StoreResult<Conversation>;
-    /// Whether `token_hash` is the visitor token of conversation `id`.
-    async fn visitor_token_matches(
+    /// The conversation, when `token_hash` is its visitor token; `None` when it is
+    /// another conversation's. One read serves both the check and the ingest.
+    async fn visitor_conversation(
         &self,
         id: ConversationId,
         token_hash: &str,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Conversation>>;
     async fn conversations(&self, view: View, limit: u64) -> StoreResult<Vec<Conversation>>;
     /// Messages oldest first, optionally only those after `after`.
     async fn messages(

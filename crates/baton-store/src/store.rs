@@ -203,11 +203,11 @@ impl Store for SeaStore {
         turns::get(&self.db, id).await
     }
 
-    async fn visitor_token_matches(
+    async fn visitor_conversation(
         &self,
         id: ConversationId,
         token_hash: &str,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Conversation>> {
         let row = conversation::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
@@ -216,7 +216,11 @@ impl Store for SeaStore {
                 what: "conversation",
                 id: id.0,
             })?;
-        Ok(row.visitor_token_hash == token_hash)
+        if row.visitor_token_hash == token_hash {
+            convert::conversation(row).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     async fn conversations(&self, view: View, limit: u64) -> StoreResult<Vec<Conversation>> {

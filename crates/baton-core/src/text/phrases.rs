@@ -27,7 +27,7 @@ use std::sync::Arc;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::normalize::{Folded, folded_words};
-use super::prefilter::{Prefilter, WordStarts};
+use super::prefilter::Prefilter;
 use super::stem::StemLang;
 
 /// Custom trigger phrases compiled once per settings version.
@@ -79,6 +79,8 @@ struct Node {
     /// `children` by key, sorted, so the children a word may match are found without
     /// testing them all (a node can have hundreds).
     child_keys: Vec<(Box<str>, usize)>,
+    /// [`first_byte_bit`] of every child key: rejects most next words at once.
+    child_first_bytes: u64,
     /// The phrase ending at this word, if any (the first configured among equals).
     phrase: Option<usize>,
 }
@@ -122,41 +124,36 @@ impl PhraseMatcher {
         };
         // (first word start, last word end, phrase id) of the best match so far.
         let mut best: Option<(usize, usize, usize)> = None;
-        let mut starts = WordStarts::new(haystack.as_bytes()).peekable();
-        while let Some(start) = starts.next() {
-            if best.is_some() {
-                // Words come left to right: the first word with a match is the leftmost.
-                break;
-            }
-            let next = starts.peek().copied();
-            if !compiled.prefilter.may_start(haystack.as_bytes(), start, next) {
-                continue;
-            }
-            let word = start..folded.word_end(start);
-            // Keys only hold word bytes, so a hit anchored here lies within this word.
-            let input = Input::new(haystack).range(start..).anchored(Anchored::Yes);
-            let Ok(Some(hit)) = automaton.try_find(input) else {
-                continue;
-            };
-            let Some(nodes) = compiled.pattern_nodes.get(hit.pattern().as_usize()) else {
-                continue;
-            };
-            for &node in nodes {
-                let Some((end, phrase)) = compiled.longest_from(node, word.clone(), &mut words)
-                else {
-                    continue;
+        compiled
+            .prefilter
+            .for_each_candidate(haystack.as_bytes(), |start| {
+                // Keys only hold word bytes, so a hit anchored here lies within this word.
+                let input = Input::new(haystack).range(start..).anchored(Anchored::Yes);
+                let Ok(Some(hit)) = automaton.try_find(input) else {
+                    return false;
                 };
-                let better = match best {
-                    None => true,
-                    Some((_, best_end, best_phrase)) => {
-                        end > best_end || (end == best_end && phrase < best_phrase)
+                let Some(nodes) = compiled.pattern_nodes.get(hit.pattern().as_usize()) else {
+                    return false;
+                };
+                let word = start..folded.word_end(start);
+                for &node in nodes {
+                    let Some((end, phrase)) = compiled.longest_from(node, word.clone(), &mut words)
+                    else {
+                        continue;
+                    };
+                    let better = match best {
+                        None => true,
+                        Some((_, best_end, best_phrase)) => {
+                            end > best_end || (end == best_end && phrase < best_phrase)
+                        }
+                    };
+                    if better {
+                        best = Some((start, end, phrase));
                     }
-                };
-                if better {
-                    best = Some((start, end, phrase));
                 }
-            }
-        }
+                // Candidates come left to right: the first word with a match is the leftmost.
+                best.is_some()
+            });
         let (start, end, phrase) = best?;
         Some(PhraseMatch {
             phrase: compiled.phrases.get(phrase)?.clone(),
@@ -179,21 +176,23 @@ impl Compiled {
         words: &mut Words<'_>,
     ) -> Option<(usize, usize)> {
         let node = self.nodes.get(node)?;
+        let mut longest = None;
+        if node.child_first_bytes != 0
+            && let Some(next_start) = words.folded.next_word_start(word.end)
+            && let Some(&first) = words.folded.as_str().as_bytes().get(next_start)
+            && node.child_first_bytes & first_byte_bit(first) != 0
+        {
+            let next = next_start..words.folded.word_end(next_start);
+            let next_text = words.folded.slice(next.clone());
+            // Siblings have distinct stems, so at most one of them really matches.
+            longest = node
+                .children_for(next_text)
+                .find_map(|child| self.longest_from(child, next.clone(), words));
+        }
+        let longest = longest.or_else(|| node.phrase.map(|phrase| (word.end, phrase)))?;
         let text = words.folded.slice(word.clone());
         // Callers only pass words starting with one of the node's keys.
         let exact = node.surfaces.iter().any(|s| s.eq_ignore_ascii_case(text));
-        let mut longest = None;
-        if !node.child_keys.is_empty() {
-            if let Some(next_start) = words.folded.next_word_start(word.end) {
-                let next = next_start..words.folded.word_end(next_start);
-                let next_text = words.folded.slice(next.clone());
-                // Siblings have distinct stems, so at most one of them really matches.
-                longest = node
-                    .children_for(next_text)
-                    .find_map(|child| self.longest_from(child, next.clone(), words));
-            }
-        }
-        let longest = longest.or_else(|| node.phrase.map(|phrase| (word.end, phrase)))?;
         (exact || words.stem_is(node.lang, word.start, text, &node.stem)).then_some(longest)
     }
 }
@@ -216,6 +215,12 @@ impl Node {
             .filter(move |(k, _)| starts_with_ignore_ascii_case(word, k))
             .map(|&(_, child)| child)
     }
+}
+
+/// A bit standing for a word's first byte, ASCII case-insensitive (collisions between
+/// other bytes are harmless: this is a filter).
+fn first_byte_bit(b: u8) -> u64 {
+    1 << ((b | 0x20) & 63)
 }
 
 fn starts_with_ignore_ascii_case(word: &str, prefix: &str) -> bool {
@@ -299,6 +304,7 @@ impl Builder {
                     surfaces: Vec::new(),
                     children: Vec::new(),
                     child_keys: Vec::new(),
+                    child_first_bytes: 0,
                     phrase: None,
                 });
                 if let Some(p) = parent.and_then(|p| self.nodes.get_mut(p)) {
@@ -333,7 +339,10 @@ impl Builder {
     /// The prefilter's conditions for every first word (see [`Prefilter`]).
     fn prefilter(&self) -> Prefilter {
         let mut prefilter = Prefilter::new();
-        let roots = self.edges.iter().filter(|((parent, _, _), _)| parent.is_none());
+        let roots = self
+            .edges
+            .iter()
+            .filter(|((parent, _, _), _)| parent.is_none());
         for node in roots.filter_map(|(_, &id)| self.nodes.get(id)) {
             for key in &node.keys {
                 if node.phrase.is_some() {
@@ -366,6 +375,14 @@ impl Builder {
             })
             .collect();
         for (node, keys) in self.nodes.iter_mut().zip(child_keys) {
+            node.child_first_bytes = keys
+                .iter()
+                .map(|(k, _)| {
+                    k.as_bytes()
+                        .first()
+                        .map_or(u64::MAX, |&b| first_byte_bit(b))
+                })
+                .fold(0, |mask, bit| mask | bit);
             node.child_keys = keys;
         }
         // Patterns: the keys of the first-word nodes (those reached from a root).
@@ -439,74 +456,6 @@ impl Builder {
             automaton,
             pattern_nodes,
             prefilter,
-        }
-    }
-}
-
-#[cfg(test)]
-mod perf_tmp {
-    use super::*;
-    fn time<R>(label: &str, f: impl Fn() -> R) {
-        for _ in 0..1000 {
-            std::hint::black_box(f());
-        }
-        let mut v = Vec::new();
-        for _ in 0..41 {
-            let t = std::time::Instant::now();
-            for _ in 0..500 {
-                std::hint::black_box(f());
-            }
-            v.push(t.elapsed() / 500);
-        }
-        v.sort();
-        eprintln!("{label}: min {:?} med {:?}", v[0], v[20]);
-    }
-    #[test]
-    fn perf() {
-        let msg = include_str!("/tmp/msg.txt");
-        let lower = msg.to_lowercase();
-        let all: Vec<String> = include_str!("/tmp/phr.txt")
-            .lines()
-            .map(|s| s.to_owned())
-            .collect();
-        time("tokens", || {
-            super::super::normalize::Tokens::new(std::hint::black_box(msg))
-        });
-        let accented = msg.replace("Tuesday", "Martedì");
-        time("folded non-ascii", || {
-            Folded::new(std::hint::black_box(accented.as_str()))
-                .as_str()
-                .len()
-        });
-        for n in [10, 1000, 10000] {
-            eprintln!("find once: {:?}", PhraseMatcher::new(&all[..n]).find(msg));
-            let m = PhraseMatcher::new(&all[..n]);
-            let ac = m.inner.automaton.as_ref().unwrap();
-            let st: Vec<usize> = WordStarts::new(msg.as_bytes()).collect();
-            eprintln!("n={n} patterns={} words={} cands={}", ac.patterns_len(), st.len(), (0..st.len()).filter(|&i| m.inner.prefilter.may_start(msg.as_bytes(), st[i], st.get(i+1).copied())).count());
-            time("  word starts", || WordStarts::new(std::hint::black_box(msg).as_bytes()).count());
-            time("  filtered", || { let b = std::hint::black_box(msg).as_bytes(); let mut it = WordStarts::new(b).peekable(); let mut n = 0; while let Some(s) = it.next() { if m.inner.prefilter.may_start(b, s, it.peek().copied()) { n += 1 } } n });
-            let lowered: Vec<String> = all[..n].iter().map(|p| p.to_lowercase()).collect();
-            let raw = AhoCorasick::new(&lowered).unwrap();
-            time("  raw", || raw.find(std::hint::black_box(lower.as_str())));
-            time("  find", || m.find(std::hint::black_box(msg)));
-            time("  find accented", || {
-                m.find(std::hint::black_box(accented.as_str()))
-            });
-            if n == 10 {
-                time("  naive", || {
-                    lowered
-                        .iter()
-                        .any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))
-                });
-            }
-            if n == 1000 {
-                time("  naive", || {
-                    lowered
-                        .iter()
-                        .any(|p| std::hint::black_box(lower.as_str()).contains(p.as_str()))
-                });
-            }
         }
     }
 }

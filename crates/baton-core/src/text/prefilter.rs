@@ -1,76 +1,71 @@
 //! The phrase matcher's prefilter: finds word starts eight bytes at a time and rejects,
-//! with two bit lookups, the words at which no phrase can start.
+//! with one bit lookup for most words, the words at which no phrase can start.
 //!
 //! A message of 1 KiB has about 200 words and usually none of them starts a phrase, so
 //! the cost of [`super::PhraseMatcher::find`] is the cost of looking at each word once.
-//! Two necessary conditions are checked per word, on hashes of its first bytes:
+//! Conditions are tested on a *signature* of a word, its first three bytes, hashed into
+//! bitsets:
 //!
-//! - *single*: the word starts with the key of a one-word phrase (or of any first word,
-//!   when the continuation cannot be summarised, see below);
+//! - *first*: the word starts with the key of some phrase's first word. Most words fail
+//!   here, after one lookup.
+//! - *single*: the word starts with the key of a one-word phrase; or
 //! - *pair*: the word starts with the key of a phrase's first word AND the next word
-//!   starts with the key of a word that can follow it in a phrase.
+//!   starts with the key of a word that can follow it in that phrase.
 //!
-//! Only words passing one of them reach the automaton. Hash collisions only let extra
-//! words through; no word that can start a match is ever rejected.
+//! Only words passing *first* and then *single* or *pair* reach the automaton. Hash
+//! collisions only let extra words through; no word that can start a match is rejected.
 //!
-//! Signatures are taken on bytes ORed with `0x20`, which lowercases ASCII letters; both
-//! keys and text go through the same transformation, so non-letters (and non-ASCII bytes)
-//! merely collide among themselves.
+//! Signatures are taken on bytes ORed with `0x20`, which lowercases ASCII letters; keys
+//! and text go through the same transformation, so other bytes merely collide among
+//! themselves. A key shorter than a signature is entered under every signature it can
+//! begin.
 
 /// High bit of every byte of a `u64`.
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Bits per signature table: 8 KiB each, at most a few percent full for 10,000 phrases.
-const TABLE_BITS: u32 = 16;
-
-/// The start of every word of a folded text (see [`super::normalize::is_word_byte`]),
-/// left to right, classifying eight bytes per step.
-#[derive(Debug)]
-pub(crate) struct WordStarts<'a> {
-    bytes: &'a [u8],
-    /// Offset of the next chunk to classify.
-    next: usize,
-    /// Offset of the chunk `starts` describes.
-    base: usize,
-    /// Bit 7 of byte `i` set when a word starts at `base + i`.
-    starts: u64,
-    /// Bit 7 set when the last byte of the previous chunk is a word byte.
-    carry: u64,
-}
-
-impl<'a> WordStarts<'a> {
-    pub(crate) fn new(bytes: &'a [u8]) -> WordStarts<'a> {
-        WordStarts { bytes, next: 0, base: 0, starts: 0, carry: 0 }
-    }
-}
-
-impl Iterator for WordStarts<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.starts == 0 {
-            let rest = self.bytes.get(self.next..).filter(|rest| !rest.is_empty())?;
-            let chunk = match rest.first_chunk::<8>() {
-                Some(chunk) => *chunk,
-                None => {
-                    // Zero is not a word byte, so padding cannot start or extend a word.
-                    let mut padded = [0u8; 8];
-                    for (slot, &b) in padded.iter_mut().zip(rest) {
-                        *slot = b;
-                    }
-                    padded
-                }
-            };
-            let words = word_bytes(u64::from_le_bytes(chunk));
-            self.starts = words & !((words << 8) | self.carry);
-            self.carry = (words >> 56) & 0x80;
-            self.base = self.next;
-            self.next += 8;
+/// Calls `visit` with the start of every word of a folded text (see
+/// [`super::normalize::is_word_byte`]), left to right, until it returns `true`.
+/// Classifies eight bytes per step.
+pub(crate) fn for_each_word_start(text: &[u8], mut visit: impl FnMut(usize) -> bool) {
+    let mut carry = 0;
+    let mut chunks = text.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            return;
+        };
+        if visit_starts(u64::from_le_bytes(chunk), offset, &mut carry, &mut visit) {
+            return;
         }
-        let byte = (self.starts.trailing_zeros() / 8) as usize;
-        self.starts &= self.starts - 1;
-        Some(self.base + byte)
+        offset += 8;
     }
+    // Zero is not a word byte: padding neither starts nor extends a word.
+    let mut last = [0u8; 8];
+    for (slot, &b) in last.iter_mut().zip(chunks.remainder()) {
+        *slot = b;
+    }
+    visit_starts(u64::from_le_bytes(last), offset, &mut carry, &mut visit);
+}
+
+/// The loop body of [`for_each_word_start`] for the eight bytes at `offset`.
+#[inline(always)]
+fn visit_starts(
+    chunk: u64,
+    offset: usize,
+    carry: &mut u64,
+    visit: &mut impl FnMut(usize) -> bool,
+) -> bool {
+    let words = word_bytes(chunk);
+    // A word starts where a word byte follows a non-word byte (or the text start).
+    let mut starts = words & !((words << 8) | *carry);
+    *carry = (words >> 56) & 0x80;
+    while starts != 0 {
+        if visit(offset + (starts.trailing_zeros() / 8) as usize) {
+            return true;
+        }
+        starts &= starts - 1;
+    }
+    false
 }
 
 /// Bit 7 of each byte set when that byte is a word byte: ASCII letter or digit, or any
@@ -80,8 +75,7 @@ fn word_bytes(x: u64) -> u64 {
     let ascii = x & !HIGH;
     // ORing 0x20 lowercases letters, and only letters land in `a..=z`.
     let folded = ascii | splat(0x20);
-    let letter =
-        folded.wrapping_add(splat(0x80 - b'a')) & !folded.wrapping_add(splat(0x7F - b'z'));
+    let letter = folded.wrapping_add(splat(0x80 - b'a')) & !folded.wrapping_add(splat(0x7F - b'z'));
     let digit = ascii.wrapping_add(splat(0x80 - b'0')) & !ascii.wrapping_add(splat(0x7F - b'9'));
     (x | letter | digit) & HIGH
 }
@@ -90,106 +84,178 @@ fn splat(b: u8) -> u64 {
     u64::from(b) * 0x0101_0101_0101_0101
 }
 
-/// The two necessary conditions, as bitsets over signature hashes.
-#[derive(Debug, Clone, Default)]
+/// The conditions, as bitsets over signature hashes.
+#[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    /// Some word can start a match whatever its first bytes (an empty key).
-    any: bool,
-    /// Keys of one byte: by that byte (256 bits).
-    first_byte: Vec<u64>,
-    /// Hash of the first three bytes of a word starting a one-word match.
-    single: Vec<u64>,
-    /// Hash of the first three bytes of a word and the first two of the next one.
-    pair: Vec<u64>,
+    /// Signature of a word that starts any first-word key.
+    first: Box<Table>,
+    /// Signature of a word starting a one-word match.
+    single: Box<Table>,
+    /// Signatures of a word and of the next one.
+    pair: Box<Table>,
 }
+
+/// 65,536 bits (8 KiB): a few percent full for 10,000 phrases.
+type Table = [u64; 1024];
 
 impl Prefilter {
     pub(crate) fn new() -> Prefilter {
         Prefilter {
-            any: false,
-            first_byte: vec![0; 4],
-            single: vec![0; 1 << (TABLE_BITS - 6)],
-            pair: vec![0; 1 << (TABLE_BITS - 6)],
+            first: Box::new([0; 1024]),
+            single: Box::new([0; 1024]),
+            pair: Box::new([0; 1024]),
         }
     }
 
     /// A word starting with `key` may start a match, whatever follows it.
     pub(crate) fn add_single(&mut self, key: &str) {
-        match *key.as_bytes() {
-            [] => self.any = true,
-            [b0] => set_bit(&mut self.first_byte, usize::from(b0 | 0x20)),
-            [b0, b1] => {
-                for b2 in 0..=u8::MAX {
-                    set_bit(&mut self.single, hash3(b0, b1, b2));
-                }
-            }
-            [b0, b1, b2, ..] => set_bit(&mut self.single, hash3(b0, b1, b2)),
-        }
+        let word = signatures(key.as_bytes(), 3);
+        add(&mut self.first, &word, |w| hash(u64::from(w)));
+        add(&mut self.single, &word, |w| hash(u64::from(w)));
     }
 
     /// A word starting with `key` followed by a word starting with `next_key` may start
     /// a match.
     pub(crate) fn add_pair(&mut self, key: &str, next_key: &str) {
-        let (&[k0, k1, ref key_rest @ ..], &[n0, ref next_rest @ ..]) =
-            (key.as_bytes(), next_key.as_bytes())
-        else {
-            // Too short to sign: fall back to the weaker, single-word condition.
-            self.add_single(key);
-            return;
-        };
-        // A short key matches whatever byte comes next: sign every possibility.
-        let any_byte = || (0..=u8::MAX).collect::<Vec<u8>>();
-        let thirds = key_rest.first().map_or_else(any_byte, |&b| vec![b]);
-        let seconds = next_rest.first().map_or_else(any_byte, |&b| vec![b]);
-        for &k2 in &thirds {
-            for &n1 in &seconds {
-                set_bit(&mut self.pair, hash5(hash3_input(k0, k1, k2), n0, n1));
+        let word = signatures(key.as_bytes(), 3);
+        add(&mut self.first, &word, |w| hash(u64::from(w)));
+        match (&word, signatures(next_key.as_bytes(), 3)) {
+            (Signatures::Some(words), Signatures::Some(nexts))
+                if words.len() * nexts.len() <= 1 << 16 =>
+            {
+                for &w in words {
+                    for &n in &nexts {
+                        set_bit(&mut self.pair, pair_hash(w, n));
+                    }
+                }
+            }
+            // Too many combinations to enter (very short keys): accept on the word alone.
+            _ => add(&mut self.single, &word, |w| hash(u64::from(w))),
+        }
+    }
+
+    /// Calls `visit` with the start of every word of `text` at which a match may start,
+    /// left to right, until it returns `true`.
+    pub(crate) fn for_each_candidate(&self, text: &[u8], mut visit: impl FnMut(usize) -> bool) {
+        // A word passing the first test waits for the next word to be judged.
+        let mut pending: Option<(usize, u32)> = None;
+        let mut stopped = false;
+        for_each_word_start(text, |start| {
+            let signature = signature_at(text, start);
+            if let Some((previous, previous_signature)) = pending.take() {
+                if self.passes(previous_signature, Some(signature)) && visit(previous) {
+                    stopped = true;
+                    return true;
+                }
+            }
+            if has_bit(&self.first, hash(u64::from(signature))) {
+                pending = Some((start, signature));
+            }
+            false
+        });
+        if let (false, Some((last, signature))) = (stopped, pending) {
+            if self.passes(signature, None) {
+                visit(last);
             }
         }
     }
 
-    /// Whether a match may start at the word starting at `start`; `next` is the start of
-    /// the following word, if any.
-    pub(crate) fn may_start(&self, text: &[u8], start: usize, next: Option<usize>) -> bool {
-        let at = |i: usize| text.get(i).copied().unwrap_or(0);
-        let (b0, b1, b2) = (at(start), at(start + 1), at(start + 2));
-        if self.any || has_bit(&self.first_byte, usize::from(b0 | 0x20)) {
-            return true;
-        }
-        if has_bit(&self.single, hash3(b0, b1, b2)) {
-            return true;
-        }
-        next.is_some_and(|n| {
-            has_bit(&self.pair, hash5(hash3_input(b0, b1, b2), at(n), at(n + 1)))
-        })
+    /// The second test, for a word that passed the first one.
+    fn passes(&self, word: u32, next: Option<u32>) -> bool {
+        has_bit(&self.single, hash(u64::from(word)))
+            || next.is_some_and(|next| has_bit(&self.pair, pair_hash(word, next)))
     }
 }
 
-fn hash3_input(b0: u8, b1: u8, b2: u8) -> u64 {
-    u64::from(b0 | 0x20) << 16 | u64::from(b1 | 0x20) << 8 | u64::from(b2 | 0x20)
-}
-
-/// Multiplicative (Fibonacci) hashing: multiply by 2^64/φ, keep the top bits.
-fn hash_top(x: u64) -> usize {
-    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
-}
-
-fn hash3(b0: u8, b1: u8, b2: u8) -> usize {
-    hash_top(hash3_input(b0, b1, b2))
-}
-
-fn hash5(first: u64, n0: u8, n1: u8) -> usize {
-    hash_top(first << 16 | u64::from(n0 | 0x20) << 8 | u64::from(n1 | 0x20))
-}
-
-fn set_bit(bits: &mut [u64], i: usize) {
-    if let Some(word) = bits.get_mut(i / 64) {
-        *word |= 1 << (i % 64);
+impl Default for Prefilter {
+    /// Rejects every word.
+    fn default() -> Prefilter {
+        Prefilter::new()
     }
 }
 
-fn has_bit(bits: &[u64], i: usize) -> bool {
-    bits.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) != 0)
+/// The signatures of the words starting with a key.
+enum Signatures {
+    Some(Vec<u32>),
+    /// The key is empty: every signature.
+    All,
+}
+
+/// The signatures, over their first `width` bytes (at most 3), of every word starting
+/// with `key`: every value of the bytes past the key's end.
+fn signatures(key: &[u8], width: usize) -> Signatures {
+    let known = key.len().min(width);
+    if known == 0 {
+        return Signatures::All;
+    }
+    let mut all = vec![[0u8; 3]];
+    for i in 0..width {
+        all = match key.get(i) {
+            Some(&b) => all
+                .into_iter()
+                .map(|mut s| {
+                    s[i] = b;
+                    s
+                })
+                .collect(),
+            None => all
+                .into_iter()
+                .flat_map(|s| {
+                    (0..=u8::MAX).map(move |b| {
+                        let mut s = s;
+                        s[i] = b;
+                        s
+                    })
+                })
+                .collect(),
+        };
+    }
+    Signatures::Some(all.into_iter().map(signature).collect())
+}
+
+fn add(table: &mut Table, signatures: &Signatures, index: impl Fn(u32) -> usize) {
+    match signatures {
+        Signatures::Some(all) => {
+            for &s in all {
+                set_bit(table, index(s));
+            }
+        }
+        Signatures::All => table.fill(u64::MAX),
+    }
+}
+
+/// The first three bytes, ORed with 0x20, little-endian in the low 24 bits.
+fn signature(bytes: [u8; 3]) -> u32 {
+    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], 0]) | 0x0020_2020
+}
+
+/// [`signature`] of the bytes at `start`, zero-padded at the end of the text.
+fn signature_at(text: &[u8], start: usize) -> u32 {
+    match text.get(start..start + 4) {
+        Some(&[b0, b1, b2, _]) => signature([b0, b1, b2]),
+        _ => {
+            let at = |i: usize| text.get(i).copied().unwrap_or(0);
+            signature([at(start), at(start + 1), at(start + 2)])
+        }
+    }
+}
+
+/// Multiplicative (Fibonacci) hashing to 16 bits: multiply by 2^64/φ, keep the top.
+fn hash(x: u64) -> usize {
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+/// Hash of the signatures of a word and of the next one.
+fn pair_hash(word: u32, next: u32) -> usize {
+    hash(u64::from(word) << 24 | u64::from(next))
+}
+
+fn set_bit(table: &mut Table, i: usize) {
+    table[(i >> 6) & 1023] |= 1 << (i & 63);
+}
+
+fn has_bit(table: &Table, i: usize) -> bool {
+    table[(i >> 6) & 1023] & (1 << (i & 63)) != 0
 }
 
 #[cfg(test)]
@@ -203,7 +269,12 @@ mod tests {
         let expected: Vec<usize> = (0..bytes.len())
             .filter(|&i| is_word_byte(bytes[i]) && (i == 0 || !is_word_byte(bytes[i - 1])))
             .collect();
-        assert_eq!(WordStarts::new(bytes).collect::<Vec<_>>(), expected, "{text:?}");
+        let mut starts = Vec::new();
+        for_each_word_start(bytes, |start| {
+            starts.push(start);
+            false
+        });
+        assert_eq!(starts, expected, "{text:?}");
     }
 
     #[test]
@@ -229,18 +300,24 @@ mod tests {
         filter.add_single("my");
         filter.add_pair("chang", "my");
         filter.add_pair("late", "d");
-        let text = b"REFUNDS myself changed MY late dog lab xx";
-        let check = |word: &str, next: Option<&str>, expected: bool| {
-            let find = |w: &str| text.windows(w.len()).position(|x| x == w.as_bytes());
-            let start = find(word).unwrap_or(usize::MAX);
-            assert_eq!(filter.may_start(text, start, next.and_then(find)), expected, "{word}");
+        let text = b"REFUNDS myself changed MY late dog lab xx changed";
+        let mut candidates = Vec::new();
+        filter.for_each_candidate(text, |start| {
+            candidates.push(start);
+            false
+        });
+        let check = |word: &str, expected: bool| {
+            let start = text.windows(word.len()).position(|x| x == word.as_bytes());
+            let start = start.unwrap_or(usize::MAX);
+            assert_eq!(candidates.contains(&start), expected, "{word}");
         };
-        check("REFUNDS", None, true);
-        check("myself", None, true);
-        check("changed", Some("MY"), true);
-        check("changed", Some("late"), false);
-        check("late", Some("dog"), true);
-        check("lab", Some("xx"), false);
-        check("xx", None, false);
+        check("REFUNDS", true);
+        check("myself", true);
+        check("changed", true);
+        check("MY", true);
+        check("late", true);
+        check("dog", false);
+        check("lab", false);
+        check("xx", false);
     }
 }

@@ -1,0 +1,410 @@
+//! `baton-load`: the throughput figure of the pipeline, as a ratio against a baseline
+//! measured in the same run on the same kind of database.
+//!
+//! 1. Starts the real `baton` binary on a fresh database and drives it over HTTP with
+//!    `--conversations` concurrent chat conversations of `--messages` messages each: half
+//!    of them hand off on their first message (a human then holds them and later messages
+//!    are stored silently), the other half get answers from the knowledge base.
+//! 2. On a second fresh database, performs the same row writes directly through the store
+//!    (`Store::commit_turn` with the same actions, same concurrency).
+//! 3. Prints messages/s and latency percentiles for both, and the ratio.
+#![allow(clippy::print_stdout)] // a command-line tool: stdout is its report
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use baton_core::decision::{HandoffProcess, Trigger};
+use baton_core::ids::{ConversationId, InboxId};
+use baton_core::people::{Permission, Seat};
+use baton_core::settings::{Destination, HandoffSettings, Process};
+use baton_engine::Store;
+use baton_engine::model::{HandoffPlan, InboxKind, NewUser, Turn, TurnAction, Visitor};
+use baton_store::SeaStore;
+use clap::Parser;
+use serde_json::{Value, json};
+
+#[derive(Debug, Parser)]
+#[command(about = "Load run: HTTP pipeline vs raw store writes, same database kind, same run")]
+struct Args {
+    /// Concurrent conversations.
+    #[arg(long, default_value_t = 64)]
+    conversations: usize,
+    /// Messages per conversation.
+    #[arg(long, default_value_t = 10)]
+    messages: usize,
+    /// `sqlite` or `postgres`.
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    #[arg(long, env = "BATON_TEST_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    /// The `baton` binary (default: next to this one).
+    #[arg(long)]
+    baton: Option<PathBuf>,
+}
+
+const TOKEN: &str = "load-run-owner-token-0123456789";
+const USERS: usize = 8;
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.conversations == 0 || args.messages == 0 {
+        bail!("--conversations and --messages must be at least 1");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let total = args.conversations * args.messages;
+    println!(
+        "load run: {} conversations x {} messages = {total} messages on {} (half hand off)",
+        args.conversations, args.messages, args.database
+    );
+
+    let http_url = database_url(&args, dir.path(), "http")?;
+    let http = http_run(&args, &http_url).await?;
+    http.print("HTTP pipeline");
+
+    let raw_url = database_url(&args, dir.path(), "raw")?;
+    let raw = raw_run(&args, &raw_url).await?;
+    raw.print("raw store writes");
+
+    println!(
+        "ratio: HTTP pipeline reaches {:.0}% of the raw store write rate",
+        100.0 * http.rate() / raw.rate()
+    );
+    Ok(())
+}
+
+/// (URL, schema) for one run.
+fn database_url(args: &Args, dir: &Path, name: &str) -> Result<(String, Option<String>)> {
+    match args.database.as_str() {
+        "sqlite" => Ok((
+            format!("sqlite://{}/{name}.db?mode=rwc", dir.display()),
+            None,
+        )),
+        "postgres" => Ok((
+            args.postgres_url.clone(),
+            Some(format!(
+                "load_{name}_{}_{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp()
+            )),
+        )),
+        other => bail!("--database must be sqlite or postgres, not {other}"),
+    }
+}
+
+struct Figures {
+    messages: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.messages as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    fn print(&self, label: &str) {
+        println!(
+            "{label:>18}: {:>8.0} messages/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} messages in {:.2} s)",
+            self.rate(),
+            self.percentile(0.50).as_secs_f64() * 1e3,
+            self.percentile(0.99).as_secs_f64() * 1e3,
+            self.messages,
+            self.elapsed.as_secs_f64()
+        );
+    }
+}
+
+fn text(conversation: usize, message: usize) -> String {
+    match (conversation % 2, message) {
+        (0, 0) => format!("I want a refund for order {conversation}"),
+        (0, _) => format!("Any news about order {conversation}? ({message})"),
+        _ => format!("How long does shipping take? ({conversation}-{message})"),
+    }
+}
+
+// --- HTTP -------------------------------------------------------------------------------
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn baton_binary(args: &Args) -> Result<PathBuf> {
+    if let Some(path) = &args.baton {
+        return Ok(path.clone());
+    }
+    let me = std::env::current_exe()?;
+    let path = me.with_file_name("baton");
+    if !path.exists() {
+        bail!(
+            "{} not found: build it first (cargo build --release -p baton-host)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn start(args: &Args, (url, schema): &(String, Option<String>)) -> Result<Server> {
+    let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/kb");
+    let mut command = Command::new(baton_binary(args)?);
+    command
+        .arg("serve")
+        .env("BATON_HTTP__ADDR", "127.0.0.1:0")
+        .env("BATON_DATABASE__URL", url)
+        .env("BATON_BOOTSTRAP_TOKEN", TOKEN)
+        .env("BATON_KB__DIR", kb)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(schema) = schema {
+        command.env("BATON_DATABASE__SCHEMA", schema);
+    }
+    let mut child = command.spawn().context("starting baton")?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .ok_or_else(|| anyhow!("baton exited before listening"))??;
+        if let Some(url) = line.strip_prefix("Baton listening on ") {
+            break url.trim().to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok(Server { child, url })
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Result<Value> {
+    let response = client
+        .request(method, &url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status();
+    let value: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("{url}: {status} {value}");
+    }
+    Ok(value)
+}
+
+async fn http_run(args: &Args, database: &(String, Option<String>)) -> Result<Figures> {
+    let server = start(args, database)?;
+    let client = reqwest::Client::new();
+    let base = server.url.clone();
+    let post = reqwest::Method::POST;
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let user = call(
+            &client,
+            post.clone(),
+            format!("{base}/api/v1/users"),
+            TOKEN,
+            json!({"name": format!("agent {i}"), "email": format!("a{i}@example.com"),
+                   "seat": "service", "capacity": args.conversations}),
+        )
+        .await?;
+        users.push(user["id"].clone());
+    }
+    let inbox = call(
+        &client,
+        post.clone(),
+        format!("{base}/api/v1/inboxes"),
+        TOKEN,
+        json!({"name": "Support", "kind": "help_desk"}),
+    )
+    .await?;
+    call(
+        &client,
+        reqwest::Method::PUT,
+        format!("{base}/api/v1/handoff/settings"),
+        TOKEN,
+        json!({
+            "default_triggers": {"cannot_answer": false, "asks_for_human": true, "agent_paused": true},
+            "custom_triggers": ["refund"],
+            "process": "live",
+            "destination": {"kind": "users_and_teams", "inbox_id": inbox["id"], "user_ids": users},
+            "messages": {"available": "Connecting you.", "unavailable": "Later.", "unassigned_by_workflow": "Logged."}
+        }),
+    )
+    .await?;
+    let mut conversations = Vec::new();
+    for _ in 0..args.conversations {
+        let created = call(
+            &client,
+            post.clone(),
+            format!("{base}/api/v1/chat/conversations"),
+            "",
+            json!({"visitor": {"name": "Load"}}),
+        )
+        .await?;
+        let id = created["conversation_id"].as_i64().unwrap_or_default();
+        let token = created["visitor_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        conversations.push((id, token));
+    }
+    let messages = args.messages;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (index, (id, token)) in conversations.into_iter().enumerate() {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/chat/conversations/{id}/messages");
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(messages);
+            for m in 0..messages {
+                let sent = Instant::now();
+                call(
+                    &client,
+                    reqwest::Method::POST,
+                    url.clone(),
+                    &token,
+                    json!({"text": text(index, m), "client_message_id": format!("{index}-{m}")}),
+                )
+                .await?;
+                latencies.push(sent.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    drop(server);
+    Ok(Figures {
+        messages: latencies.len(),
+        elapsed,
+        latencies,
+    })
+}
+
+// --- raw store writes -------------------------------------------------------------------
+
+async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Result<Figures> {
+    let store = Arc::new(SeaStore::connect(url, schema.as_deref()).await?);
+    let owner = store
+        .bootstrap_owner("raw-owner")
+        .await?
+        .ok_or_else(|| anyhow!("fresh database expected"))?;
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let user = store
+            .create_user(NewUser {
+                name: format!("agent {i}"),
+                email: format!("a{i}@example.com"),
+                seat: Seat::Service,
+                permissions: vec![Permission::CustomerAgentEditor],
+                capacity: u32::try_from(args.conversations)?,
+            })
+            .await?;
+        users.push(user.id);
+    }
+    let inbox = store.create_inbox("Support", InboxKind::HelpDesk).await?;
+    let settings = store
+        .put_settings(
+            owner.id,
+            HandoffSettings {
+                custom_triggers: vec!["refund".into()],
+                process: Process::Live,
+                destination: Some(Destination::UsersAndTeams {
+                    inbox_id: InboxId(inbox.id.0),
+                    user_ids: users.clone(),
+                    team_ids: Vec::new(),
+                }),
+                ..HandoffSettings::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    let mut conversations = Vec::new();
+    for _ in 0..args.conversations {
+        let c = store
+            .create_conversation("chat", Visitor::default(), "raw", chrono::Utc::now())
+            .await?;
+        conversations.push(c.id);
+    }
+    let messages = args.messages;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (index, id) in conversations.into_iter().enumerate() {
+        let store = store.clone();
+        let settings = settings.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(messages);
+            for m in 0..messages {
+                let action = match (index % 2, m) {
+                    (0, 0) => TurnAction::Handoff(HandoffPlan {
+                        trigger: Trigger::Custom {
+                            matched: "refund".into(),
+                            span: 10..16,
+                        },
+                        process: HandoffProcess::Live,
+                        settings_version: settings.version,
+                        settings: settings.settings.clone(),
+                        explanation: "load".into(),
+                        summary: "load".into(),
+                    }),
+                    (0, _) => TurnAction::Store,
+                    _ => TurnAction::Reply("Standard shipping takes 3 to 5 business days.".into()),
+                };
+                let sent = Instant::now();
+                store
+                    .commit_turn(Turn {
+                        conversation_id: ConversationId(id.0),
+                        text: text(index, m),
+                        client_message_id: Some(format!("{index}-{m}")),
+                        action,
+                        now: chrono::Utc::now(),
+                    })
+                    .await?;
+                latencies.push(sent.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    Ok(Figures {
+        messages: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    })
+}
