@@ -2,7 +2,8 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use baton_core::ids::ConversationId;
 use baton_engine::Engine;
@@ -95,7 +96,22 @@ pub fn router(engine: Engine) -> Router {
             "/api/v1/chat/conversations/{id}/events",
             get(crate::sse::events),
         )
+        .route("/chat", get(demo_page))
+        .route("/chat/widget.js", get(widget_script))
         .with_state(engine)
+}
+
+/// The embeddable widget: one script, no build step, served from the binary.
+async fn widget_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../assets/widget.js"),
+    )
+}
+
+/// A page that embeds the widget, so a new installation can be talked to at once.
+async fn demo_page() -> Html<&'static str> {
+    Html(include_str!("../assets/demo.html"))
 }
 
 fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {

@@ -109,6 +109,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
     };
     println!("Try: curl -H \"Authorization: Bearer {token_hint}\" {url}/api/v1/handoff/settings");
+    println!("Web chat: open {url}/chat and talk to the customer agent");
     tracing::info!(%url, "listening");
     tokio::spawn(state.engine.clone().run_outbox());
     app::serve(state, listener, shutdown_signal()).await?;

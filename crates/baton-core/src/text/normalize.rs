@@ -213,13 +213,6 @@ impl<'t> Folded<'t> {
         }
     }
 
-    /// Whether a word starts at byte `pos`.
-    pub(crate) fn is_word_start(&self, pos: usize) -> bool {
-        let bytes = self.text.as_bytes();
-        bytes.get(pos).is_some_and(|&b| is_word_byte(b))
-            && (pos == 0 || bytes.get(pos - 1).is_some_and(|&b| !is_word_byte(b)))
-    }
-
     /// The end of the word starting at `start`.
     pub(crate) fn word_end(&self, start: usize) -> usize {
         let bytes = self.text.as_bytes();
@@ -352,7 +345,6 @@ mod tests {
         let mut words = Vec::new();
         let mut pos = 0;
         while let Some(start) = folded.next_word_start(pos) {
-            assert!(folded.is_word_start(start));
             let end = folded.word_end(start);
             let orig = folded.original_offset(start)..folded.original_offset(end);
             words.push(text.get(orig).unwrap_or("?"));

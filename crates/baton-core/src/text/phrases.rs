@@ -20,7 +20,7 @@
 //! walking the trie over the following words. The automaton never matches inside a word
 //! because every pattern starts with the word-start marker.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -88,8 +88,10 @@ struct Node {
 impl PhraseMatcher {
     /// Compile phrases (any order, may contain duplicates/blank entries which are ignored).
     ///
-    /// Phrases that match exactly the same texts (same stems in every language, e.g.
-    /// "Refund" and "refunds") count once; the first one listed is reported.
+    /// Phrases that differ only in case, accents, spacing or punctuation ("Refund",
+    /// " refund!") are duplicates: the first one listed is kept. Inflections of one
+    /// another ("refund", "refunds") stay distinct entries; where both match, the first
+    /// one listed is reported.
     pub fn new<S: AsRef<str>>(phrases: &[S]) -> PhraseMatcher {
         let mut builder = Builder::default();
         for phrase in phrases {
@@ -259,8 +261,8 @@ struct Builder {
     nodes: Vec<Node>,
     /// (parent node or `None` for a language's root, language, stem) → node.
     edges: HashMap<(Option<usize>, StemLang, Box<str>), usize>,
-    /// Stem sequences per language of the phrases kept, to drop equivalent duplicates.
-    seen: HashMap<[Vec<String>; 2], usize>,
+    /// Folded words of the phrases kept, to drop duplicates.
+    seen: HashSet<Vec<String>>,
 }
 
 impl Builder {
@@ -269,11 +271,11 @@ impl Builder {
         if words.is_empty() {
             return;
         }
-        let stems =
-            StemLang::ALL.map(|lang| words.iter().map(|w| lang.stem(w)).collect::<Vec<_>>());
-        if self.seen.contains_key(&stems) {
+        if self.seen.contains(&words) {
             return;
         }
+        let stems =
+            StemLang::ALL.map(|lang| words.iter().map(|w| lang.stem(w)).collect::<Vec<_>>());
         let id = self.phrases.len();
         self.phrases.push(phrase.to_owned());
         for lang in StemLang::ALL {
@@ -287,7 +289,7 @@ impl Builder {
                 last.phrase.get_or_insert(id);
             }
         }
-        self.seen.insert(stems, id);
+        self.seen.insert(words);
     }
 
     /// The child of `parent` for `stem`, created if needed, with `surface` recorded.
@@ -408,10 +410,10 @@ impl Builder {
                     pattern_nodes.push(Vec::new());
                     patterns.len() - 1
                 });
-                if let Some(list) = pattern_nodes.get_mut(index) {
-                    if !list.contains(&root) {
-                        list.push(root);
-                    }
+                if let Some(list) = pattern_nodes.get_mut(index)
+                    && !list.contains(&root)
+                {
+                    list.push(root);
                 }
             }
         }

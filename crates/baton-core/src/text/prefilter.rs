@@ -142,21 +142,22 @@ impl Prefilter {
         let mut stopped = false;
         for_each_word_start(text, |start| {
             let signature = signature_at(text, start);
-            if let Some((previous, previous_signature)) = pending.take() {
-                if self.passes(previous_signature, Some(signature)) && visit(previous) {
-                    stopped = true;
-                    return true;
-                }
+            if let Some((previous, previous_signature)) = pending.take()
+                && self.passes(previous_signature, Some(signature))
+                && visit(previous)
+            {
+                stopped = true;
+                return true;
             }
             if has_bit(&self.first, hash(u64::from(signature))) {
                 pending = Some((start, signature));
             }
             false
         });
-        if let (false, Some((last, signature))) = (stopped, pending) {
-            if self.passes(signature, None) {
-                visit(last);
-            }
+        if let (false, Some((last, signature))) = (stopped, pending)
+            && self.passes(signature, None)
+        {
+            visit(last);
         }
     }
 

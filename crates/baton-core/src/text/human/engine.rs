@@ -38,15 +38,35 @@ pub(super) struct Need {
 }
 
 /// Talking to, or being transferred to, anyone human: the frame says it all.
-pub(super) const TALK: Need = Need { weak: true, follower: false, determiner: false };
+pub(super) const TALK: Need = Need {
+    weak: true,
+    follower: false,
+    determiner: false,
+};
 /// Wanting or getting someone: only clear nouns, or nouns ending the request.
-pub(super) const WANT: Need = Need { weak: false, follower: true, determiner: false };
+pub(super) const WANT: Need = Need {
+    weak: false,
+    follower: true,
+    determiner: false,
+};
 /// "Is there …": anyone, if the phrase ends the question.
-pub(super) const EXIST: Need = Need { weak: true, follower: true, determiner: false };
+pub(super) const EXIST: Need = Need {
+    weak: true,
+    follower: true,
+    determiner: false,
+};
 /// A human as the subject of a helping verb.
-pub(super) const SUBJECT: Need = Need { weak: false, follower: false, determiner: false };
+pub(super) const SUBJECT: Need = Need {
+    weak: false,
+    follower: false,
+    determiner: false,
+};
 /// Calling or contacting someone.
-pub(super) const CONTACT: Need = Need { weak: true, follower: false, determiner: true };
+pub(super) const CONTACT: Need = Need {
+    weak: true,
+    follower: false,
+    determiner: true,
+};
 
 /// One element of a frame.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +84,8 @@ pub(super) enum Slot {
 /// A frame: a sequence of slots that makes a request where it matches.
 #[derive(Debug)]
 pub(super) struct Frame {
-    /// For tests and debugging: which frame fired.
+    /// Names the frame in tests and in `Debug` output.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) name: &'static str,
     pub(super) slots: &'static [Slot],
 }
@@ -110,10 +131,10 @@ pub(super) fn find<'l>(
                 return Some((start..end, lexicon));
             }
             for frame in lexicon.frames {
-                if let Some(end) = lexicon.slots(tokens, frame.slots, start, true) {
-                    if !lexicon.negated(tokens, start) {
-                        return Some((start..end, lexicon));
-                    }
+                if let Some(end) = lexicon.slots(tokens, frame.slots, start, true)
+                    && !lexicon.negated(tokens, start)
+                {
+                    return Some((start..end, lexicon));
                 }
             }
         }
@@ -172,9 +193,9 @@ impl Lexicon {
                     .then(|| self.slots(tokens, rest, phrase.end, false))?
             }
             Slot::Attachment => {
-                let skipped = self.attachment(tokens, at).and_then(|end| {
-                    self.slots(tokens, rest, end, false)
-                });
+                let skipped = self
+                    .attachment(tokens, at)
+                    .and_then(|end| self.slots(tokens, rest, end, false));
                 skipped.or_else(|| self.slots(tokens, rest, at, first))
             }
         }
@@ -194,7 +215,11 @@ impl Lexicon {
             if let Some((end, sure)) = self.noun(tokens, i, first_word) {
                 certainty = certainty.max(Some(sure));
                 // "human" before another noun qualifies it: "human agent".
-                if self.qualifiers_before.iter().any(|q| phrase_at(tokens, i, q, first_word).is_some()) {
+                if self
+                    .qualifiers_before
+                    .iter()
+                    .any(|q| phrase_at(tokens, i, q, first_word).is_some())
+                {
                     qualified |= self.noun(tokens, end, false).is_some();
                 }
                 i = end;
@@ -223,8 +248,16 @@ impl Lexicon {
                 break;
             }
         }
-        let certainty = if qualified { Certainty::Sure } else { certainty? };
-        Some(Phrase { end: i, certainty, determiner })
+        let certainty = if qualified {
+            Certainty::Sure
+        } else {
+            certainty?
+        };
+        Some(Phrase {
+            end: i,
+            certainty,
+            determiner,
+        })
     }
 
     /// The longest noun entry at word `at`: its end and certainty.
@@ -274,7 +307,11 @@ impl Lexicon {
         let mut i = at;
         let mut first = true;
         let mut phrase = None;
-        while tokens.words.get(i).is_some_and(|w| first || !w.clause_start) {
+        while tokens
+            .words
+            .get(i)
+            .is_some_and(|w| first || !w.clause_start)
+        {
             if let Some(end) = any_at(tokens, i, self.fillers, first) {
                 i = end;
             } else if phrase.is_none() {
@@ -303,10 +340,11 @@ impl Lexicon {
                 return false;
             }
             i -= 1;
-            if any_at(tokens, i, self.negators, false).is_some() {
+            // Word `i` may start the clause: the check above stops before the next one.
+            if any_at(tokens, i, self.negators, true).is_some() {
                 return true;
             }
-            if any_at(tokens, i, self.negation_path, false).is_none() {
+            if any_at(tokens, i, self.negation_path, true).is_none() {
                 return false;
             }
         }
@@ -316,7 +354,9 @@ impl Lexicon {
 
 /// The end of the first entry of `entries` matching at word `at`.
 fn any_at(tokens: &Tokens, at: usize, entries: &[&str], first: bool) -> Option<usize> {
-    entries.iter().find_map(|entry| phrase_at(tokens, at, entry, first))
+    entries
+        .iter()
+        .find_map(|entry| phrase_at(tokens, at, entry, first))
 }
 
 /// The end of `entry` (space-separated words) if it matches at word `at`. Only the first

@@ -23,8 +23,8 @@
 //! Words are matched after folding (see [`super::normalize`]), so case, accents and
 //! apostrophes do not matter ("C’è", "c'e" and "C'È" are the same two words `c e`).
 
-mod english;
 mod engine;
+mod english;
 mod italian;
 
 use std::ops::Range;
@@ -38,7 +38,10 @@ pub fn detect_human_request(text: &str) -> Option<HumanRequest> {
     let (words, lexicon) = engine::find(&tokens, &lexicons)?;
     let start = tokens.words.get(words.start)?.orig.start;
     let end = tokens.words.get(words.end.checked_sub(1)?)?.orig.end;
-    Some(HumanRequest { span: start..end, language: lexicon.language })
+    Some(HumanRequest {
+        span: start..end,
+        language: lexicon.language,
+    })
 }
 
 /// A request to talk to a human, found in a visitor's message.
