@@ -121,6 +121,9 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// The top-level keys of [`Config`], as environment variables may name them.
+const SECTIONS: [&str; 5] = ["http", "database", "bootstrap_token", "kb", "log"];
+
 impl Config {
     /// Loads defaults < file < environment. `file` is `--config`; without it
     /// `config/baton.toml` is read when it exists.
@@ -136,7 +139,16 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file("config/baton.toml")),
         }
-        figment = figment.merge(Env::prefixed("BATON_").split("__"));
+        // Only variables naming a section of this struct: other tools share the prefix
+        // (the test suite's BATON_TEST_POSTGRES_URL, say) and must not stop the start.
+        figment = figment.merge(
+            Env::prefixed("BATON_")
+                .filter(|key| {
+                    let section = key.as_str().split("__").next().unwrap_or_default();
+                    SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
+                })
+                .split("__"),
+        );
         let config: Config = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             ConfigError {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use baton_agent::KnowledgeBase;
+use baton_agent::{KbError, KnowledgeBase};
 use baton_engine::{Engine, EngineConfig};
 use baton_http::{hash_token, new_token};
 use baton_store::SeaStore;
@@ -49,12 +49,27 @@ pub async fn build(config: &Config) -> anyhow::Result<(AppState, OwnerToken)> {
     } else {
         OwnerToken::Existing
     };
-    let kb = KnowledgeBase::load_dir(&config.kb.dir).with_context(|| {
-        format!(
-            "loading the knowledge base (kb.dir = {})",
-            config.kb.dir.display()
-        )
-    })?;
+    let kb = match KnowledgeBase::load_dir(&config.kb.dir) {
+        Ok(kb) => kb,
+        // A first start outside the repository has no demo folder: run, and say so. A
+        // folder the operator named and that is missing is a configuration error.
+        Err(KbError::MissingDir { .. }) if config.kb.dir == Config::default().kb.dir => {
+            tracing::warn!(
+                dir = %config.kb.dir.display(),
+                "no knowledge base folder: the agent cannot answer and every question \
+                 hands off (set kb.dir)"
+            );
+            KnowledgeBase::from_articles(Vec::new())
+        }
+        Err(error) => {
+            return Err(error).with_context(|| {
+                format!(
+                    "loading the knowledge base (kb.dir = {})",
+                    config.kb.dir.display()
+                )
+            });
+        }
+    };
     tracing::info!(passages = kb.len(), dir = %config.kb.dir.display(), "knowledge base loaded");
     let metrics = Arc::new(Metrics::new());
     let engine = Engine::new(
