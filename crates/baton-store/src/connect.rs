@@ -84,6 +84,9 @@ impl SeaStore {
         Migrator::up(&db, None)
             .await
             .map_err(|e| ConnectError::Migrate(e.to_string()))?;
+        crate::routing::ensure_cursor(&db)
+            .await
+            .map_err(|e| ConnectError::Migrate(e.to_string()))?;
         Ok(SeaStore { db })
     }
 

@@ -21,8 +21,35 @@ use crate::turns::audit;
 use crate::{Result, backend};
 
 /// One cursor for handoff routing: round robin walks user ids in order, so a single
-/// cursor stays fair when the destination changes.
-const CURSOR: &str = "handoff";
+/// cursor stays fair when the destination changes. Its row is also the routing lock:
+/// every transaction that moves capacity locks it first, so transactions on several
+/// hosts take their locks in one order and cannot deadlock.
+pub(crate) const CURSOR: &str = "handoff";
+
+/// Takes the routing lock (PostgreSQL; SQLite has one writer) and returns the cursor:
+/// the last user assigned, if any.
+pub(crate) async fn lock_routing(db: &impl ConnectionTrait) -> Result<Option<i64>> {
+    Ok(routing_cursor::Entity::find_by_id(CURSOR)
+        .lock_exclusive()
+        .one(db)
+        .await
+        .map_err(backend)?
+        .map(|c| c.last_user_id)
+        .filter(|id| *id > 0))
+}
+
+/// Creates the cursor row (last user 0 = none) so that there is always a row to lock.
+pub(crate) async fn ensure_cursor(db: &impl ConnectionTrait) -> Result<()> {
+    routing_cursor::Entity::insert(routing_cursor::ActiveModel {
+        key: Set(CURSOR.to_owned()),
+        last_user_id: Set(0),
+    })
+    .on_conflict_do_nothing_on([routing_cursor::Column::Key])
+    .exec(db)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
 
 pub(crate) fn mode(process: HandoffProcess) -> Mode {
     match process {
@@ -90,12 +117,7 @@ pub(crate) async fn take_capacity(
     if route.is_empty() {
         return Ok(None);
     }
-    let cursor = routing_cursor::Entity::find_by_id(CURSOR)
-        .lock_exclusive()
-        .one(db)
-        .await
-        .map_err(backend)?
-        .map(|c| c.last_user_id);
+    let cursor = lock_routing(db).await?;
     let candidates = candidates(db, route).await?;
     let plan = round_robin(&candidates, cursor.map(UserId), mode);
     for user_id in &plan.order {
@@ -134,6 +156,7 @@ pub(crate) async fn take_capacity(
 }
 
 /// Gives back one unit of capacity (a conversation closed or returned to the queue).
+/// Callers hold the routing lock.
 pub(crate) async fn release_capacity(db: &impl ConnectionTrait, user_id: UserId) -> Result<()> {
     user::Entity::update_many()
         .col_expr(
@@ -159,7 +182,7 @@ pub(crate) fn parse_route(route: Option<&str>) -> Vec<UserId> {
 
 /// Assigns waiting conversations, oldest handoff first, for as long as someone can take
 /// them. Called in the transaction of every change that frees capacity or brings a user
-/// back.
+/// back, after [`lock_routing`].
 pub(crate) async fn drain(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,

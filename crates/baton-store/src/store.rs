@@ -18,7 +18,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Tr
 use crate::connect::SeaStore;
 use crate::convert::{self, micros, time};
 use crate::entity::{audit, conversation, message, outbox, user};
-use crate::routing::drain;
+use crate::routing::{drain, lock_routing};
 use crate::{backend, people, settings, turns};
 
 /// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
@@ -78,6 +78,7 @@ impl Store for SeaStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<User>> {
         in_txn!(self, |txn| {
+            lock_routing(&txn).await?;
             people::user_row(&txn, id).await?;
             user::Entity::update_many()
                 .col_expr(
@@ -106,6 +107,7 @@ impl Store for SeaStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<User>> {
         in_txn!(self, |txn| {
+            lock_routing(&txn).await?;
             people::user_row(&txn, id).await?;
             user::Entity::update_many()
                 .col_expr(user::Column::Capacity, Expr::value(i64::from(capacity)))

@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use crate::convert::{self, micros};
 use crate::entity::{audit as audit_event, conversation, message, outbox};
 use crate::people::team_members;
-use crate::routing::{Chosen, anyone_available, drain, mode, release_capacity, take_capacity};
+use crate::routing::{
+    Chosen, anyone_available, drain, lock_routing, mode, release_capacity, take_capacity,
+};
 use crate::{Result, backend};
 
 pub(crate) async fn audit(
@@ -541,6 +543,7 @@ pub(crate) async fn close(
     if row.status == "closed" {
         return Ok((convert::conversation(row)?, Vec::new()));
     }
+    lock_routing(db).await?;
     conversation::Entity::update_many()
         .col_expr(conversation::Column::Status, Expr::value("closed"))
         .col_expr(conversation::Column::Queued, Expr::value(false))

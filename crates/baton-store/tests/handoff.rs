@@ -8,7 +8,8 @@ use baton_core::ids::{ConversationId, InboxId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::{Destination, HandoffSettings, Process};
 use baton_engine::model::{
-    Assignee, HandoffPlan, InboxKind, NewUser, Turn, TurnAction, TurnOutcome, Visitor,
+    Assignee, ConversationStatus, HandoffPlan, InboxKind, NewUser, Turn, TurnAction,
+    TurnOutcome, View, Visitor,
 };
 use baton_engine::{Store, StoreError};
 use baton_store::SeaStore;
@@ -67,6 +68,7 @@ on_both!(
     a_repeated_client_message_id_is_a_no_op,
     a_human_held_conversation_keeps_the_agent_silent,
     invalid_settings_are_refused_and_nothing_is_stored,
+    concurrent_handoffs_closes_and_availability_changes_keep_every_invariant,
 );
 
 const AVAILABLE: &str = "available now";
@@ -364,4 +366,70 @@ async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
     }
     assert_eq!(store.settings().await.expect("settings").version, before);
     assert_eq!(store.audit(100).await.expect("audit").len(), audit_before);
+}
+
+async fn concurrent_handoffs_closes_and_availability_changes_keep_every_invariant(db: Db) {
+    let store = db.store.clone();
+    let w = world(
+        &store,
+        Process::Live,
+        &[(Seat::Service, 3), (Seat::Service, 3), (Seat::Sales, 3)],
+    )
+    .await;
+    let w = std::sync::Arc::new(w);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (store, w) = (store.clone(), w.clone());
+        tasks.push(tokio::spawn(async move {
+            let (id, assignee, _) = hand_off(&store, &w).await;
+            // Some assignees close at once, freeing capacity for the queue.
+            if let (Some(user), true) = (assignee, i % 7 == 0) {
+                store.close(id, user, Utc::now()).await.expect("close");
+            }
+        }));
+    }
+    for i in 0..12 {
+        let (store, w) = (store.clone(), w.clone());
+        tasks.push(tokio::spawn(async move {
+            let user = w.users[i % 3];
+            let availability = if i % 2 == 0 {
+                Availability::Away
+            } else {
+                Availability::Available
+            };
+            store
+                .set_availability(user, availability, Utc::now())
+                .await
+                .expect("availability");
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    for user in &w.users {
+        store
+            .set_availability(*user, Availability::Available, Utc::now())
+            .await
+            .expect("back");
+    }
+    let conversations = store.conversations(View::All, 1000).await.expect("list");
+    assert_eq!(conversations.len(), 50);
+    let mut held = std::collections::HashMap::new();
+    for c in &conversations {
+        match (c.status, c.assignee) {
+            (ConversationStatus::Open, Assignee::User(u)) => {
+                assert!(!c.queued, "{c:?}");
+                *held.entry(u).or_insert(0u32) += 1;
+            }
+            (ConversationStatus::Open, Assignee::None) => assert!(c.queued, "{c:?}"),
+            (ConversationStatus::Closed, _) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    for user in &w.users {
+        let u = store.user(*user).await.expect("user");
+        let count = held.get(user).copied().unwrap_or(0);
+        assert_eq!(u.open_conversations, count, "counter in step for {user}");
+        assert_eq!(count, 3, "capacity used to the full while the queue waits");
+    }
 }

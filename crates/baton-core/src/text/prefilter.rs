@@ -23,49 +23,24 @@
 /// High bit of every byte of a `u64`.
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Calls `visit` with the start of every word of a folded text (see
-/// [`super::normalize::is_word_byte`]), left to right, until it returns `true`.
-/// Classifies eight bytes per step.
-pub(crate) fn for_each_word_start(text: &[u8], mut visit: impl FnMut(usize) -> bool) {
-    let mut carry = 0;
-    let mut chunks = text.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-            return;
-        };
-        if visit_starts(u64::from_le_bytes(chunk), offset, &mut carry, &mut visit) {
-            return;
+/// The eight bytes at `offset`, little-endian, zero-padded at the end of the text (zero
+/// is not a word byte: padding neither starts nor extends a word).
+fn chunk_at(text: &[u8], offset: usize) -> u64 {
+    match text.get(offset..offset + 8) {
+        Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) => {
+            u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
         }
-        offset += 8;
-    }
-    // Zero is not a word byte: padding neither starts nor extends a word.
-    let mut last = [0u8; 8];
-    for (slot, &b) in last.iter_mut().zip(chunks.remainder()) {
-        *slot = b;
-    }
-    visit_starts(u64::from_le_bytes(last), offset, &mut carry, &mut visit);
-}
-
-/// The loop body of [`for_each_word_start`] for the eight bytes at `offset`.
-#[inline(always)]
-fn visit_starts(
-    chunk: u64,
-    offset: usize,
-    carry: &mut u64,
-    visit: &mut impl FnMut(usize) -> bool,
-) -> bool {
-    let words = word_bytes(chunk);
-    // A word starts where a word byte follows a non-word byte (or the text start).
-    let mut starts = words & !((words << 8) | *carry);
-    *carry = (words >> 56) & 0x80;
-    while starts != 0 {
-        if visit(offset + (starts.trailing_zeros() / 8) as usize) {
-            return true;
+        _ => {
+            let mut padded = [0u8; 8];
+            for (slot, &b) in padded
+                .iter_mut()
+                .zip(text.get(offset..).unwrap_or_default())
+            {
+                *slot = b;
+            }
+            u64::from_le_bytes(padded)
         }
-        starts &= starts - 1;
     }
-    false
 }
 
 /// Bit 7 of each byte set when that byte is a word byte: ASCII letter or digit, or any
@@ -136,25 +111,34 @@ impl Prefilter {
 
     /// Calls `visit` with the start of every word of `text` at which a match may start,
     /// left to right, until it returns `true`.
+    ///
+    /// Word starts are found eight bytes at a time (see [`word_bytes`]). This loop is the
+    /// whole cost of a search that finds nothing, so its state stays in locals.
     pub(crate) fn for_each_candidate(&self, text: &[u8], mut visit: impl FnMut(usize) -> bool) {
         // A word passing the first test waits for the next word to be judged.
         let mut pending: Option<(usize, u32)> = None;
-        let mut stopped = false;
-        for_each_word_start(text, |start| {
-            let signature = signature_at(text, start);
-            if let Some((previous, previous_signature)) = pending.take()
-                && self.passes(previous_signature, Some(signature))
-                && visit(previous)
-            {
-                stopped = true;
-                return true;
+        let mut carry = 0;
+        for offset in (0..text.len()).step_by(8) {
+            let words = word_bytes(chunk_at(text, offset));
+            // A word starts where a word byte follows a non-word byte (or the text start).
+            let mut starts = words & !((words << 8) | carry);
+            carry = (words >> 56) & 0x80;
+            while starts != 0 {
+                let start = offset + (starts.trailing_zeros() / 8) as usize;
+                starts &= starts - 1;
+                let signature = signature_at(text, start);
+                if let Some((previous, previous_signature)) = pending.take()
+                    && self.passes(previous_signature, Some(signature))
+                    && visit(previous)
+                {
+                    return;
+                }
+                if has_bit(&self.first, hash(u64::from(signature))) {
+                    pending = Some((start, signature));
+                }
             }
-            if has_bit(&self.first, hash(u64::from(signature))) {
-                pending = Some((start, signature));
-            }
-            false
-        });
-        if let (false, Some((last, signature))) = (stopped, pending)
+        }
+        if let Some((last, signature)) = pending
             && self.passes(signature, None)
         {
             visit(last);
@@ -270,8 +254,10 @@ mod tests {
         let expected: Vec<usize> = (0..bytes.len())
             .filter(|&i| is_word_byte(bytes[i]) && (i == 0 || !is_word_byte(bytes[i - 1])))
             .collect();
+        let mut everything = Prefilter::new();
+        everything.add_single("");
         let mut starts = Vec::new();
-        for_each_word_start(bytes, |start| {
+        everything.for_each_candidate(bytes, |start| {
             starts.push(start);
             false
         });
