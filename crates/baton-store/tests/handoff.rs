@@ -18,6 +18,20 @@ use chrono::Utc;
 struct Db {
     store: SeaStore,
     _dir: Option<tempfile::TempDir>,
+    schema: Option<String>,
+}
+
+/// Drops a test's PostgreSQL schema once the test passed (a failed test leaves it to look at).
+struct Cleanup(SeaStore, Option<String>);
+
+impl Cleanup {
+    async fn run(self) {
+        if let Some(schema) = self.1 {
+            use sea_orm::ConnectionTrait;
+            let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+            self.0.connection().execute_unprepared(&sql).await.expect("drop schema");
+        }
+    }
 }
 
 async fn sqlite() -> Db {
@@ -26,6 +40,7 @@ async fn sqlite() -> Db {
     Db {
         store: SeaStore::connect(&url, None).await.expect("sqlite"),
         _dir: Some(dir),
+        schema: None,
     }
 }
 
@@ -50,13 +65,20 @@ async fn postgres() -> Option<Db> {
             .await
             .expect("postgres"),
         _dir: None,
+        schema: Some(schema),
     })
 }
 
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite { $( #[tokio::test] async fn $name() { super::$name(super::sqlite().await).await } )* }
-        mod on_postgres { $( #[tokio::test] async fn $name() { if let Some(db) = super::postgres().await { super::$name(db).await } } )* }
+        mod on_postgres { $( #[tokio::test] async fn $name() {
+            if let Some(db) = super::postgres().await {
+                let cleanup = super::Cleanup(db.store.clone(), db.schema.clone());
+                super::$name(db).await;
+                cleanup.run().await;
+            }
+        } )* }
     };
 }
 

@@ -118,7 +118,8 @@ impl Prefilter {
         // A word passing the first test waits for the next word to be judged.
         let mut pending: Option<(usize, u32)> = None;
         let mut carry = 0;
-        for offset in (0..text.len()).step_by(8) {
+        let mut offset = 0;
+        while offset < text.len() {
             let words = word_bytes(chunk_at(text, offset));
             // A word starts where a word byte follows a non-word byte (or the text start).
             let mut starts = words & !((words << 8) | carry);
@@ -137,6 +138,7 @@ impl Prefilter {
                     pending = Some((start, signature));
                 }
             }
+            offset += 8;
         }
         if let Some((last, signature)) = pending
             && self.passes(signature, None)
