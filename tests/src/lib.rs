@@ -534,6 +534,15 @@ impl Server {
         id_of(&inbox)
     }
 
+    /// Creates a team as the owner and returns its id.
+    pub async fn create_team(&self, name: &str, user_ids: &[i64]) -> i64 {
+        let (status, team) = self
+            .post("/api/v1/teams", json!({"name": name, "user_ids": user_ids}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create team: {team}");
+        id_of(&team)
+    }
+
     pub async fn user(&self, id: i64) -> Value {
         self.get_ok(&format!("/api/v1/users/{id}")).await
     }
@@ -569,6 +578,17 @@ impl Server {
     /// Live (or async) handoff to `user_ids` in a fresh inbox, with the e2e messages and
     /// the given custom triggers; all default triggers on.
     pub async fn route_to(&self, process: &str, user_ids: &[i64], custom: &[&str]) -> Value {
+        self.route_to_teams(process, user_ids, &[], custom).await
+    }
+
+    /// [`Server::route_to`] with teams in the destination too.
+    pub async fn route_to_teams(
+        &self,
+        process: &str,
+        user_ids: &[i64],
+        team_ids: &[i64],
+        custom: &[&str],
+    ) -> Value {
         let inbox = self.create_inbox(&format!("inbox-{}", random_hex())).await;
         let mut settings = self.settings().await;
         settings["default_triggers"] =
@@ -579,7 +599,7 @@ impl Server {
             "kind": "users_and_teams",
             "inbox_id": inbox,
             "user_ids": user_ids,
-            "team_ids": [],
+            "team_ids": team_ids,
         });
         settings["messages"] = json!({
             "available": AVAILABLE_MSG,

@@ -70,8 +70,25 @@ async fn health_metrics_and_openapi(server: &Server) {
     assert_eq!(server.get_text("/healthz").await.0, StatusCode::OK);
     assert_eq!(server.get_text("/readyz").await.0, StatusCode::OK);
 
+    // Counters with labels may appear only once observed: absent counts as 0 before.
     let (status, metrics) = server.get_text("/metrics").await;
     assert_eq!(status, StatusCode::OK);
+    let before = metric_sum(&metrics, "baton_handoffs_total").unwrap_or(0.0);
+
+    let (pat, _) = server.agent("Pat", 5).await;
+    server.route_to("live", &[pat], &["refund"]).await;
+    server
+        .visitor()
+        .await
+        .say_expect_handoff("refund please")
+        .await;
+    let metrics = server
+        .eventually("baton_handoffs_total to increase", || async move {
+            let (_, metrics) = server.get_text("/metrics").await;
+            let now = metric_sum(&metrics, "baton_handoffs_total").unwrap_or(0.0);
+            (now >= before + 1.0).then_some(metrics)
+        })
+        .await;
     for name in [
         "baton_messages_ingested_total",
         "baton_handoffs_total",
@@ -83,22 +100,6 @@ async fn health_metrics_and_openapi(server: &Server) {
             "{name} missing in /metrics:\n{metrics}"
         );
     }
-    let before = metric_sum(&metrics, "baton_handoffs_total").unwrap_or(0.0);
-
-    let (pat, _) = server.agent("Pat", 5).await;
-    server.route_to("live", &[pat], &["refund"]).await;
-    server
-        .visitor()
-        .await
-        .say_expect_handoff("refund please")
-        .await;
-    server
-        .eventually("baton_handoffs_total to increase", || async move {
-            let (_, metrics) = server.get_text("/metrics").await;
-            let now = metric_sum(&metrics, "baton_handoffs_total").unwrap_or(0.0);
-            (now >= before + 1.0).then_some(())
-        })
-        .await;
 
     let (status, openapi) = server.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);

@@ -1,4 +1,4 @@
-//! Live routing: capacity under concurrency, the queue, availability and draining.
+//! Routing: capacity under concurrency, the queue, availability, draining, and async follow-up.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 scenarios!(
     concurrent_handoffs_respect_capacity,
-    unavailable_then_drained
+    unavailable_then_drained,
+    async_follow_up_ignores_availability,
 );
 
 /// The user id a conversation is assigned to, if a human holds it.
@@ -141,16 +142,54 @@ async fn concurrent_handoffs_respect_capacity(server: &Server) {
         "Ann got the three oldest queued conversations"
     );
     assert_eq!(server.user(*ann).await["open_conversations"], 3);
-    assert_eq!(server.view("unassigned").await.len(), 38);
+    let queue = server.view("unassigned").await;
+    assert_eq!(queue.len(), 38);
     for other in &ids[1..] {
         assert_eq!(server.user(*other).await["open_conversations"], 3);
     }
+
+    // Raising Ben's capacity gives him the next oldest waiting conversation.
+    let (ben, _) = &users[1];
+    let next = id_of(&queue[0]);
+    let (status, user) = server
+        .put(
+            &format!("/api/v1/users/{ben}/capacity"),
+            json!({"capacity": 4}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["capacity"], 4);
+    server
+        .eventually("the next queued conversation to go to Ben", || async move {
+            (assignee(&server.conversation(next).await) == Some(*ben)).then_some(())
+        })
+        .await;
+    assert_eq!(server.user(*ben).await["open_conversations"], 4);
+    assert_eq!(server.view("unassigned").await.len(), 37);
 }
 
 async fn unavailable_then_drained(server: &Server) {
     let (dan, dan_token) = server.agent("Dan", 5).await;
     let (eve, eve_token) = server.agent("Eve", 5).await;
-    server.route_to("live", &[dan, eve], &["refund"]).await;
+    // Eve is routed to through her team.
+    let team = server.create_team("Refunds", &[eve]).await;
+    let teams = server.get_ok("/api/v1/teams").await;
+    assert!(
+        teams["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| id_of(t) == team),
+        "{teams}"
+    );
+    server
+        .route_to_teams("live", &[dan], &[team], &["refund"])
+        .await;
+    let inboxes = server.get_ok("/api/v1/inboxes").await;
+    assert!(
+        !inboxes["inboxes"].as_array().unwrap().is_empty(),
+        "{inboxes}"
+    );
     server.set_availability(&dan_token, dan, "away").await;
     let eve_now = server.set_availability(&eve_token, eve, "away").await;
     assert_eq!(eve_now["availability"], "away");
@@ -224,4 +263,50 @@ async fn unavailable_then_drained(server: &Server) {
         let data: Value = serde_json::from_str(&event.data).unwrap();
         assert_eq!(data["text"], expected["text"]);
     }
+}
+
+async fn async_follow_up_ignores_availability(server: &Server) {
+    let (ola, ola_token) = server.agent("Ola", 1).await;
+    let (pia, pia_token) = server.agent("Pia", 1).await;
+    let nobody = server.create_user("Quinn", "none", &[], None).await;
+    let team = server.create_team("Mixed", &[nobody, pia]).await;
+    server
+        .route_to_teams("async", &[ola], &[team], &["refund"])
+        .await;
+    server.set_availability(&ola_token, ola, "away").await;
+    server.set_availability(&pia_token, pia, "away").await;
+
+    // Nobody is available, yet each conversation gets a follow-up owner under capacity;
+    // the unseated team member is never one.
+    let mut owners = BTreeSet::new();
+    for _ in 0..2 {
+        let visitor = server.visitor().await;
+        assert_eq!(visitor.say_expect_handoff("refund").await, UNAVAILABLE_MSG);
+        let conversation = visitor.conversation().await;
+        assert_eq!(
+            conversation["handoff"]["process"], "async",
+            "{conversation}"
+        );
+        owners
+            .insert(assignee(&conversation).unwrap_or_else(|| panic!("no owner: {conversation}")));
+    }
+    assert_eq!(
+        owners,
+        BTreeSet::from([ola, pia]),
+        "round robin over seated candidates"
+    );
+    assert!(server.view("unassigned").await.is_empty());
+
+    // Everyone is at capacity: the next one waits in the queue.
+    let waiting = server.visitor().await;
+    assert_eq!(waiting.say_expect_handoff("refund").await, UNAVAILABLE_MSG);
+    let queue = server.view("unassigned").await;
+    assert_eq!(queue.iter().map(id_of).collect::<Vec<_>>(), [waiting.id]);
+    assert_eq!(queue[0]["queued"], true);
+
+    // With someone available the visitor is told so.
+    server.set_availability(&pia_token, pia, "available").await;
+    let told = server.visitor().await;
+    assert_eq!(told.say_expect_handoff("refund").await, AVAILABLE_MSG);
+    assert_eq!(server.user(nobody).await["open_conversations"], 0);
 }

@@ -57,7 +57,10 @@ fn print_tasks() {
     for (name, about) in TASKS {
         println!("  {name:<6} {about}");
     }
-    println!("\n`cargo xtask test -- <args>` passes <args> on to `cargo test --workspace`.");
+    println!(
+        "\n`cargo xtask test [args]` passes [args] on to `cargo test --workspace --no-fail-fast`,\n\
+         e.g. `cargo xtask test -- --nocapture`."
+    );
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -97,7 +100,10 @@ fn test(extra: &[String]) -> anyhow::Result<bool> {
     } else {
         cmd.env_remove("BATON_TEST_POSTGRES_URL");
     }
-    println!("xtask: $ cargo test --workspace {}", extra.join(" "));
+    println!(
+        "xtask: $ cargo test --workspace --no-fail-fast {}",
+        extra.join(" ")
+    );
     let tests_ok = cmd.status().context("cannot run `cargo test`")?.success();
 
     println!("xtask: $ cargo xtask tidy");

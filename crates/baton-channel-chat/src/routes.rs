@@ -189,13 +189,13 @@ pub(crate) async fn post_message(
             format!("a message has at most {MAX_TEXT_BYTES} bytes"),
         ));
     }
-    if let Some(key) = &body.client_message_id {
-        if key.is_empty() || key.len() > 128 {
-            return Err(ApiError::invalid(
-                "client_message_id",
-                "between 1 and 128 bytes",
-            ));
-        }
+    if let Some(key) = &body.client_message_id
+        && (key.is_empty() || key.len() > 128)
+    {
+        return Err(ApiError::invalid(
+            "client_message_id",
+            "between 1 and 128 bytes",
+        ));
     }
     let result = engine
         .ingest(&conversation, &body.text, body.client_message_id.as_deref())

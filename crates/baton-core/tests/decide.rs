@@ -7,8 +7,10 @@ use baton_core::decision::{
 use baton_core::settings::{HandoffSettings, Process};
 
 fn settings(process: Process, cannot: bool, human: bool, paused: bool) -> HandoffSettings {
-    let mut s = HandoffSettings::default();
-    s.process = process;
+    let mut s = HandoffSettings {
+        process,
+        ..HandoffSettings::default()
+    };
     s.default_triggers.cannot_answer = cannot;
     s.default_triggers.asks_for_human = human;
     s.default_triggers.agent_paused = paused;

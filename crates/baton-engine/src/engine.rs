@@ -138,14 +138,14 @@ impl Engine {
                     explanation,
                 } => {
                     let transcript = store.messages(conversation_id, None).await?;
-                    TurnAction::Handoff(HandoffPlan {
+                    TurnAction::Handoff(Box::new(HandoffPlan {
                         trigger: trigger.clone(),
                         process: *process,
                         settings_version: snapshot.compiled.version,
                         settings: snapshot.compiled.settings.clone(),
                         explanation: explanation.clone(),
                         summary: summarize(conversation, &transcript, text, explanation),
-                    })
+                    }))
                 }
             };
             (action, Some(decision))

@@ -6,6 +6,8 @@ use baton_core::decision::{HandoffProcess, Trigger};
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::HandoffSettings;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +196,7 @@ pub enum TurnAction {
     /// The agent answers.
     Reply(String),
     /// Hand off to humans.
-    Handoff(HandoffPlan),
+    Handoff(Box<HandoffPlan>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,7 +204,8 @@ pub struct HandoffPlan {
     pub trigger: Trigger,
     pub process: HandoffProcess,
     pub settings_version: i64,
-    pub settings: HandoffSettings,
+    /// Shared with the engine's snapshot: thousands of phrases are not copied per handoff.
+    pub settings: Arc<HandoffSettings>,
     pub explanation: String,
     pub summary: String,
 }

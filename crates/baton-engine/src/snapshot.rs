@@ -17,7 +17,7 @@ use crate::ports::{Store, StoreResult};
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub(crate) version: i64,
-    pub(crate) settings: HandoffSettings,
+    pub(crate) settings: Arc<HandoffSettings>,
     pub(crate) phrases: PhraseMatcher,
 }
 
@@ -26,7 +26,7 @@ impl Compiled {
         let phrases = PhraseMatcher::new(&versioned.settings.custom_triggers);
         Compiled {
             version: versioned.version,
-            settings: versioned.settings,
+            settings: Arc::new(versioned.settings),
             phrases,
         }
     }
@@ -54,10 +54,10 @@ impl SnapshotCache {
     }
 
     pub(crate) async fn get(&self, store: &dyn Store) -> StoreResult<Snapshot> {
-        if let Some(snapshot) = self.current.read().await.as_ref() {
-            if snapshot.loaded_at.elapsed() < self.ttl {
-                return Ok(snapshot.clone());
-            }
+        if let Some(snapshot) = self.current.read().await.as_ref()
+            && snapshot.loaded_at.elapsed() < self.ttl
+        {
+            return Ok(snapshot.clone());
         }
         let versioned = store.settings().await?;
         let agent_paused = store.agent_paused().await?;

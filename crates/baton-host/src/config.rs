@@ -201,13 +201,13 @@ impl Config {
                 return bad("database.schema", "only PostgreSQL has schemas".into());
             }
         }
-        if let Some(token) = &self.bootstrap_token {
-            if token.len() < 16 {
-                return bad(
-                    "bootstrap_token",
-                    "at least 16 characters; a short token is guessable".into(),
-                );
-            }
+        if let Some(token) = &self.bootstrap_token
+            && token.len() < 16
+        {
+            return bad(
+                "bootstrap_token",
+                "at least 16 characters; a short token is guessable".into(),
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "\"text\" or \"json\"".into());
@@ -242,8 +242,10 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let mut config = Config::default();
-        config.bootstrap_token = Some("0123456789abcdef-secret".into());
+        let mut config = Config {
+            bootstrap_token: Some("0123456789abcdef-secret".into()),
+            ..Config::default()
+        };
         config.database.url = "postgres://baton:hunter2@db:5432/baton".into();
         let shown = format!("{config:?}");
         assert!(!shown.contains("secret"), "{shown}");

@@ -29,6 +29,12 @@ pub struct Metrics {
     queue_length: Gauge,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("baton");

@@ -39,7 +39,11 @@ struct Args {
     /// `sqlite` or `postgres`.
     #[arg(long, default_value = "sqlite")]
     database: String,
-    #[arg(long, env = "BATON_TEST_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    #[arg(
+        long,
+        env = "BATON_TEST_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
     postgres_url: String,
     /// The `baton` binary (default: next to this one).
     #[arg(long)]
@@ -369,17 +373,17 @@ async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Resul
             let mut latencies = Vec::with_capacity(messages);
             for m in 0..messages {
                 let action = match (index % 2, m) {
-                    (0, 0) => TurnAction::Handoff(HandoffPlan {
+                    (0, 0) => TurnAction::Handoff(Box::new(HandoffPlan {
                         trigger: Trigger::Custom {
                             matched: "refund".into(),
                             span: 10..16,
                         },
                         process: HandoffProcess::Live,
                         settings_version: settings.version,
-                        settings: settings.settings.clone(),
+                        settings: std::sync::Arc::new(settings.settings.clone()),
                         explanation: "load".into(),
                         summary: "load".into(),
-                    }),
+                    })),
                     (0, _) => TurnAction::Store,
                     _ => TurnAction::Reply("Standard shipping takes 3 to 5 business days.".into()),
                 };

@@ -8,8 +8,8 @@ use baton_core::ids::{ConversationId, InboxId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::{Destination, HandoffSettings, Process};
 use baton_engine::model::{
-    Assignee, ConversationStatus, HandoffPlan, InboxKind, NewUser, Turn, TurnAction,
-    TurnOutcome, View, Visitor,
+    Assignee, ConversationStatus, HandoffPlan, InboxKind, NewUser, Turn, TurnAction, TurnOutcome,
+    View, Visitor,
 };
 use baton_engine::{Store, StoreError};
 use baton_store::SeaStore;
@@ -29,7 +29,11 @@ impl Cleanup {
         if let Some(schema) = self.1 {
             use sea_orm::ConnectionTrait;
             let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-            self.0.connection().execute_unprepared(&sql).await.expect("drop schema");
+            self.0
+                .connection()
+                .execute_unprepared(&sql)
+                .await
+                .expect("drop schema");
         }
     }
 }
@@ -167,17 +171,17 @@ fn plan(world: &World) -> TurnAction {
         Process::Async => HandoffProcess::Async,
         _ => HandoffProcess::Live,
     };
-    TurnAction::Handoff(HandoffPlan {
+    TurnAction::Handoff(Box::new(HandoffPlan {
         trigger: Trigger::Custom {
             matched: "refund".into(),
             span: 0..6,
         },
         process,
         settings_version: 2,
-        settings: world.settings.clone(),
+        settings: std::sync::Arc::new(world.settings.clone()),
         explanation: "test".into(),
         summary: "summary".into(),
-    })
+    }))
 }
 
 /// Hands off a new conversation; returns it, the assignee and the visitor's message.

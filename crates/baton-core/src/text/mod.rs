@@ -7,8 +7,8 @@
 //! function over the message text.
 //!
 //! Files: `normalize` (segmentation and folding, shared), `stem` (Snowball stems and
-//! their prefix keys), `phrases` (the matcher), `prefilter` (its word-level
-//! fast path), `human` (the detector's rules).
+//! their prefix keys), `phrases` (the matcher), `prefilter` (its word-level fast path),
+//! `human/` (the detector: `engine` plus one lexicon per language).
 
 mod human;
 mod normalize;

@@ -1,16 +1,17 @@
 //! Word segmentation and folding shared by the phrase matcher and the human-request
 //! detector.
 //!
-//! A text becomes a *stream*: every word folded (Unicode NFKD, combining marks dropped,
-//! lowercased, only letters and digits kept) and preceded by one ASCII space, e.g.
-//! `"Perché, REFUNDS?"` becomes `" perche refunds"`. Because folded words never contain a
-//! space, a space in the stream always means "a word starts here": that is the word
-//! boundary marker the Aho-Corasick patterns start with. Each word remembers its byte
-//! range in the original text, so a hit in the stream maps back to what the visitor wrote.
+//! A *word* is a maximal run of letters, digits and combining marks. Folding a word means
+//! Unicode NFKD, combining marks dropped, lowercase, only letters and digits kept:
+//! "Perché" folds to `perche`, "ﬁle" to `file`. Apostrophes, hyphens and all punctuation
+//! separate words ("l'operatore" is `l` + `operatore`, "don't" is `don` + `t`); phrases
+//! and texts are segmented the same way, so both sides agree.
 //!
-//! Apostrophes, hyphens and all punctuation separate words (`"l'operatore"` is `l` +
-//! `operatore`, `"don't"` is `don` + `t`); phrases are tokenized the same way, so both
-//! sides agree.
+//! Two views of a text:
+//! - [`Tokens`]: the folded words with their original byte ranges and clause boundaries,
+//!   for the detector and for compiling phrases;
+//! - [`Folded`]: the text itself with non-ASCII characters folded in place (no copy at
+//!   all for ASCII), for the phrase matcher's fast scan.
 
 use std::ops::Range;
 
@@ -29,7 +30,8 @@ pub(crate) struct Word {
     pub(crate) clause_start: bool,
 }
 
-/// A segmented, folded text.
+/// A segmented, folded text: `stream` holds every folded word preceded by a space
+/// (`" perche refunds"`), so folded words are slices of it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tokens {
     pub(crate) stream: String,

@@ -10,15 +10,23 @@
 //! "start" (word boundaries) nor "article" (different stem).
 //!
 //! # How
-//! Stemming every word of a message would cost about 600 ns per word (two languages),
-//! far more than the scan itself. Instead, [`PhraseMatcher::new`] builds one trie per
-//! language keyed by stems, and ONE Aho-Corasick automaton over the *prefix keys* of the
-//! first words (see [`super::stem`]), each preceded by the stream's word-start marker.
-//! [`PhraseMatcher::find`] folds the text into a stream, scans it once with the
-//! automaton, and only the words the automaton flags are verified: by exact folded form
-//! when the phrase used that form, otherwise by stemming the one candidate word and
-//! walking the trie over the following words. The automaton never matches inside a word
-//! because every pattern starts with the word-start marker.
+//! Stemming costs about 300 ns per word and language, so stemming every word of a message
+//! would cost far more than reading it. [`PhraseMatcher::new`] builds, once:
+//!
+//! - a trie per language whose edges are phrase-word stems, each node knowing the
+//!   *prefix keys* every word with its stem starts with (see [`super::stem`]) and the
+//!   folded forms the phrases themselves used;
+//! - ONE Aho-Corasick automaton (DFA, ASCII case-insensitive, anchored searches) over the
+//!   keys of all first words;
+//! - a [`Prefilter`] over the first bytes of those keys and of the keys that can follow.
+//!
+//! [`PhraseMatcher::find`] folds the text only if it is not ASCII (see [`Folded`]), then
+//! walks its words left to right. Words the prefilter rejects (nearly all) cost a couple of
+//! bit tests; for the others, the automaton, anchored at the word start, names the
+//! first-word nodes whose key the word starts with, and the trie is walked over the
+//! following words with cheap tests first (key prefix, exact folded form). A word is
+//! stemmed only when the rest of a phrase already fits, and at most once per language.
+//! Patterns only ever start at word starts, so nothing matches inside a word.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -43,7 +51,7 @@ pub struct PhraseMatcher {
 pub struct PhraseMatch {
     /// The configured phrase as the admin wrote it (trimmed), e.g. "refund".
     pub phrase: String,
-    /// Byte range of the matched words in the ORIGINAL `text` (so text[span] is what the
+    /// Byte range of the matched words in the ORIGINAL `text` (so `text[span]` is what the
     /// visitor wrote, e.g. "Refunded").
     pub span: Range<usize>,
 }

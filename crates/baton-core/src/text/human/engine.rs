@@ -29,44 +29,41 @@ pub(super) enum Certainty {
 pub(super) struct Need {
     /// Weak nouns are accepted ("talk to someone").
     pub(super) weak: bool,
-    /// Below [`Certainty::Sure`], the phrase must end its clause or be followed by one of
-    /// the lexicon's `followers` ("I need a person" but not "I need a person to sign").
-    pub(super) follower: bool,
+    /// Whether the phrase must end its clause or be followed by one of the lexicon's
+    /// `followers`.
+    pub(super) follower: Follower,
     /// Below [`Certainty::Sure`], the phrase needs a determiner ("contact the person"
     /// but not "the contact person").
     pub(super) determiner: bool,
 }
 
+/// See [`Need::follower`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Follower {
+    Never,
+    /// Below [`Certainty::Sure`]: "I need a person" but not "I need a person to sign".
+    UnlessSure,
+    /// Always: "c'è un operatore?" but not "c'è un operatore che ha sbagliato".
+    Always,
+}
+
 /// Talking to, or being transferred to, anyone human: the frame says it all.
-pub(super) const TALK: Need = Need {
-    weak: true,
-    follower: false,
-    determiner: false,
-};
+#[rustfmt::skip]
+pub(super) const TALK: Need = Need { weak: true, follower: Follower::Never, determiner: false };
 /// Wanting or getting someone: only clear nouns, or nouns ending the request.
-pub(super) const WANT: Need = Need {
-    weak: false,
-    follower: true,
-    determiner: false,
-};
-/// "Is there …": anyone, if the phrase ends the question.
-pub(super) const EXIST: Need = Need {
-    weak: true,
-    follower: true,
-    determiner: false,
-};
+#[rustfmt::skip]
+pub(super) const WANT: Need =
+    Need { weak: false, follower: Follower::UnlessSure, determiner: false };
+/// "Is there …": anyone, but the question must be about the human itself, not describe
+/// one ("there is an operator who …").
+#[rustfmt::skip]
+pub(super) const EXIST: Need = Need { weak: true, follower: Follower::Always, determiner: false };
 /// A human as the subject of a helping verb.
-pub(super) const SUBJECT: Need = Need {
-    weak: false,
-    follower: false,
-    determiner: false,
-};
+#[rustfmt::skip]
+pub(super) const SUBJECT: Need = Need { weak: false, follower: Follower::Never, determiner: false };
 /// Calling or contacting someone.
-pub(super) const CONTACT: Need = Need {
-    weak: true,
-    follower: false,
-    determiner: true,
-};
+#[rustfmt::skip]
+pub(super) const CONTACT: Need = Need { weak: true, follower: Follower::Never, determiner: true };
 
 /// One element of a frame.
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +108,7 @@ pub(super) struct Lexicon {
     /// Words starting an attachment, and words it may contain.
     pub(super) attachment_starts: &'static [&'static str],
     pub(super) attachment_words: &'static [&'static str],
-    /// What may follow a noun phrase that needs a follower (see [`Need::follower`]).
+    /// What may follow a noun phrase that needs a follower (see [`Follower`]).
     pub(super) followers: &'static [&'static str],
     /// Politeness and urgency around a bare noun phrase: "please", "per favore", "now".
     pub(super) fillers: &'static [&'static str],
@@ -269,14 +266,15 @@ impl Lexicon {
     }
 
     fn accepts(&self, tokens: &Tokens, phrase: &Phrase, need: Need) -> bool {
-        match phrase.certainty {
-            Certainty::Sure => true,
-            Certainty::Weak if !need.weak => false,
-            Certainty::Weak | Certainty::Plain => {
-                (!need.determiner || phrase.determiner)
-                    && (!need.follower || self.followed(tokens, phrase.end))
-            }
-        }
+        let sure = phrase.certainty == Certainty::Sure;
+        let follows = match need.follower {
+            Follower::Never => true,
+            Follower::UnlessSure if sure => true,
+            Follower::UnlessSure | Follower::Always => self.followed(tokens, phrase.end),
+        };
+        follows
+            && (sure || need.weak || phrase.certainty != Certainty::Weak)
+            && (sure || !need.determiner || phrase.determiner)
     }
 
     /// Whether the words from `at` end the clause or start with a follower.
