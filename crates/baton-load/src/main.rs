@@ -84,6 +84,21 @@ async fn run(args: Args) -> Result<()> {
         "ratio: HTTP pipeline reaches {:.0}% of the raw store write rate",
         100.0 * http.rate() / raw.rate()
     );
+    for (url, schema) in [http_url, raw_url] {
+        if let Some(schema) = schema {
+            drop_schema(&url, &schema).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn drop_schema(url: &str, schema: &str) -> Result<()> {
+    use sea_orm::ConnectionTrait;
+    let store = SeaStore::connect(url, Some(schema)).await?;
+    store
+        .connection()
+        .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .await?;
     Ok(())
 }
 
