@@ -5,11 +5,14 @@
 //! heading). A passage answers only when both hold:
 //!
 //! 1. **Coverage**: it contains at least [`MIN_COVERAGE`] of the question's distinct
-//!    content words (stop words and filler removed, stemmed). This is what makes
-//!    "cannot answer" reliable, whatever the corpus: a question about swallows' airspeed
-//!    or the world cup shares at most one incidental word with a shop's articles, and a
-//!    question with three content words needs two of them in one passage. BM25 alone
-//!    would rank *something* first for any question that shares a word.
+//!    content words (stop words and filler removed, stemmed). Once a passage shares two
+//!    of them, words found in no article at all are left out of the count: they say
+//!    nothing about which article answers ("I work in human resources, how long does
+//!    shipping take?" is a shipping question).
+//!    This is what makes "cannot answer" reliable, whatever the corpus: a question about
+//!    swallows' airspeed or the world cup shares at most one incidental word with a
+//!    shop's articles. BM25 alone would rank *something* first for any question that
+//!    shares a word.
 //! 2. **Score**: its score is at least the threshold ([`DEFAULT_THRESHOLD`] unless set
 //!    with `with_threshold`). With coverage doing the main work, the threshold rejects
 //!    questions whose only shared words are so common in the knowledge base that they
@@ -123,15 +126,27 @@ fn cannot(reason: String) -> AgentAnswer {
 /// The best-scoring hit that contains enough of the question's words (hits come best
 /// first).
 fn best_covering<'a>(result: &'a ShelfResult<'a>) -> Option<&'a Hit<'a>> {
-    result
-        .hits
-        .iter()
-        .find(|hit| coverage(result, hit) >= MIN_COVERAGE)
+    result.hits.iter().find(|hit| covers(result, hit))
+}
+
+fn covers(result: &ShelfResult<'_>, hit: &Hit<'_>) -> bool {
+    coverage(result, hit) >= MIN_COVERAGE
+}
+
+/// The words coverage is counted against: those the knowledge base knows, once a passage
+/// shares two of them; all of the question's words otherwise, so that one incidental
+/// shared word ("time" in "What time is it in Tokyo?") never answers.
+fn denominator(result: &ShelfResult<'_>, hit: &Hit<'_>) -> usize {
+    if hit.matched.len() >= 2 {
+        result.known
+    } else {
+        result.terms.len()
+    }
 }
 
 fn coverage(result: &ShelfResult<'_>, hit: &Hit<'_>) -> f32 {
-    // `terms` is never empty when there is a hit: a hit shares a term with the question.
-    hit.matched.len() as f32 / result.terms.len().max(1) as f32
+    // Never 0 when there is a hit: a hit shares a known term with the question.
+    hit.matched.len() as f32 / denominator(result, hit).max(1) as f32
 }
 
 /// Why no passage covers enough of the question, naming the closest one.
@@ -160,7 +175,7 @@ fn explain_low_coverage(results: &[ShelfResult<'_>]) -> String {
              its {} words ({}; {:.0}% < {:.0}%)",
             hit.passage.source,
             hit.matched.len(),
-            result.terms.len(),
+            denominator(result, hit),
             hit.matched.join(", "),
             coverage(result, hit) * 100.0,
             MIN_COVERAGE * 100.0,

@@ -69,6 +69,8 @@ struct IndexedPassage {
 pub(crate) struct ShelfResult<'a> {
     /// The question's distinct content words in this language.
     pub(crate) terms: Vec<String>,
+    /// How many of `terms` occur somewhere in the knowledge base.
+    pub(crate) known: usize,
     /// Passages containing at least one of `terms`, best score first.
     pub(crate) hits: Vec<Hit<'a>>,
 }
@@ -207,7 +209,11 @@ impl Index {
         // The bonus may reorder BM25's ranking. Ties are broken by passage order, so that
         // the answer never depends on the scorer's hash-map iteration order.
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        ShelfResult { terms, hits }
+        let known = terms
+            .iter()
+            .filter(|t| self.passages.iter().any(|p| p.terms.contains(t.as_str())))
+            .count();
+        ShelfResult { terms, known, hits }
     }
 }
 

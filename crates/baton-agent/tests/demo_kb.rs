@@ -43,6 +43,11 @@ fn answers_what_the_articles_cover() {
         Some("shipping.md#Delivery times"),
     );
     check("Can I return a product?", Some("returns.md"));
+    // Words no article knows do not drown a question the articles answer.
+    check(
+        "I work in human resources, how long does shipping take?",
+        Some("shipping.md#Delivery times"),
+    );
     check(
         "How do I reset my password?",
         Some("account.md#Forgotten password"),

@@ -208,6 +208,10 @@ pub fn decide(settings: &HandoffSettings, agent_paused: bool, signals: Signals) 
             let process = match settings.process {
                 Process::Live => HandoffProcess::Live,
                 Process::Async => HandoffProcess::Async,
+                // The answer already says when the agent could not answer.
+                Process::None if trigger == Trigger::CannotAnswer => {
+                    return answer_reply("Handoff process is \"none\": ".into());
+                }
                 Process::None => {
                     return answer_reply(format!(
                         "Handoff process is \"none\": {} but ",

@@ -63,6 +63,22 @@ impl Metrics {
             "Conversations waiting for an eligible user",
             queue_length.clone(),
         );
+        // Series exist at 0 from the start, so a dashboard's rate() has a baseline.
+        messages
+            .get_or_create(&ChannelLabel {
+                channel: baton_channel_chat::CHANNEL.into(),
+            })
+            .get();
+        for trigger in ["cannot_answer", "asks_for_human", "agent_paused", "custom"] {
+            for process in ["live", "async"] {
+                handoffs
+                    .get_or_create(&HandoffLabels {
+                        trigger: trigger.into(),
+                        process: process.into(),
+                    })
+                    .get();
+            }
+        }
         Metrics {
             registry,
             messages,
