@@ -23,6 +23,14 @@ const TASKS: &[(&str, &str)] = &[
         "tidy",
         "check structural rules: pure crates stay pure, no crate cycles, module docs, workspace lints",
     ),
+    (
+        "load",
+        "release build, then the HTTP pipeline vs raw store writes in one run (args go to baton-load, e.g. --database postgres)",
+    ),
+    (
+        "bench",
+        "criterion benchmarks: trigger matching beside a raw aho-corasick scan and a naive loop",
+    ),
 ];
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -36,6 +44,8 @@ fn main() -> ExitCode {
         }
         Some("test") => test(&args[1..]),
         Some("tidy") => tidy_task(),
+        Some("load") => load(&args[1..]),
+        Some("bench") => run(Command::new(cargo()).args(["bench", "-p", "baton-core"])),
         Some(other) => {
             eprintln!("xtask: unknown task `{other}`\n");
             print_tasks();
@@ -91,7 +101,7 @@ fn test(extra: &[String]) -> anyhow::Result<bool> {
     }
 
     let mut cmd = Command::new(cargo());
-    cmd.args(["test", "--workspace"])
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .current_dir(&root);
     if reachable {
@@ -122,6 +132,29 @@ fn test(extra: &[String]) -> anyhow::Result<bool> {
         );
     }
     Ok(tests_ok && tidy_ok)
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<bool> {
+    cmd.current_dir(workspace_root());
+    Ok(cmd.status().context("cannot run cargo")?.success())
+}
+
+/// Builds the server and the load driver in release mode and runs the load.
+fn load(extra: &[String]) -> anyhow::Result<bool> {
+    if !run(Command::new(cargo()).args([
+        "build",
+        "--release",
+        "-p",
+        "baton-host",
+        "-p",
+        "baton-load",
+    ]))? {
+        return Ok(false);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    run(Command::new(target.join("release").join("baton-load")).args(extra))
 }
 
 fn tidy_task() -> anyhow::Result<bool> {
