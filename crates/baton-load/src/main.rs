@@ -159,6 +159,17 @@ fn text(conversation: usize, message: usize) -> String {
     }
 }
 
+type Task = tokio::task::JoinHandle<Result<Vec<Duration>>>;
+
+/// Waits for every conversation's task and pools their latencies.
+async fn join(tasks: Vec<Task>) -> Result<Vec<Duration>> {
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    Ok(latencies)
+}
+
 // --- HTTP -------------------------------------------------------------------------------
 
 struct Server {
@@ -299,7 +310,7 @@ async fn http_run(args: &Args, database: &(String, Option<String>)) -> Result<Fi
     }
     let messages = args.messages;
     let started = Instant::now();
-    let mut tasks = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
     for (index, (id, token)) in conversations.into_iter().enumerate() {
         let client = client.clone();
         let url = format!("{base}/api/v1/chat/conversations/{id}/messages");
@@ -317,13 +328,10 @@ async fn http_run(args: &Args, database: &(String, Option<String>)) -> Result<Fi
                 .await?;
                 latencies.push(sent.elapsed());
             }
-            Ok::<_, anyhow::Error>(latencies)
+            Ok(latencies)
         }));
     }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
+    let latencies = join(tasks).await?;
     let elapsed = started.elapsed();
     drop(server);
     Ok(Figures {
@@ -380,7 +388,7 @@ async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Resul
     }
     let messages = args.messages;
     let started = Instant::now();
-    let mut tasks = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
     for (index, id) in conversations.into_iter().enumerate() {
         let store = store.clone();
         let settings = settings.clone();
@@ -414,13 +422,10 @@ async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Resul
                     .await?;
                 latencies.push(sent.elapsed());
             }
-            Ok::<_, anyhow::Error>(latencies)
+            Ok(latencies)
         }));
     }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
+    let latencies = join(tasks).await?;
     Ok(Figures {
         messages: latencies.len(),
         elapsed: started.elapsed(),
