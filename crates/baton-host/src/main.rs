@@ -87,7 +87,9 @@ fn init_tracing(config: &Config) {
 
 #[allow(clippy::print_stdout)] // the console is this command's interface
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let (state, owner) = start::build(&config).await?;
+    let store = start::open_store(&config).await?;
+    let owner = start::bootstrap(&store, &config).await?;
+    let state = start::build(&config, store)?;
     let listener = tokio::net::TcpListener::bind(config.addr())
         .await
         .with_context(|| format!("cannot listen on {} (http.addr)", config.http.addr))?;
@@ -140,7 +142,8 @@ async fn shutdown_signal() {
 
 #[allow(clippy::print_stdout)]
 async fn simulate(config: Config, text: &str, paused: bool) -> anyhow::Result<()> {
-    let (state, _) = start::build(&config).await?;
+    // No bootstrap: a simulation writes nothing, not even the owner.
+    let state = start::build(&config, start::open_store(&config).await?)?;
     let simulation = state.engine.simulate(text, paused.then_some(true)).await?;
     println!("settings version {}", simulation.settings_version);
     println!("{:#?}", simulation.decision);

@@ -34,8 +34,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SeaStore> {
         .context("opening the database")
 }
 
-pub async fn build(config: &Config) -> anyhow::Result<(AppState, OwnerToken)> {
-    let store = Arc::new(open_store(config).await?);
+/// Creates the owner on first start (an empty database), with `BATON_BOOTSTRAP_TOKEN` or
+/// a generated token.
+pub async fn bootstrap(store: &SeaStore, config: &Config) -> anyhow::Result<OwnerToken> {
     let (token, announced) = match &config.bootstrap_token {
         Some(token) => (token.clone(), OwnerToken::FromConfig),
         None => {
@@ -43,12 +44,16 @@ pub async fn build(config: &Config) -> anyhow::Result<(AppState, OwnerToken)> {
             (token.clone(), OwnerToken::Generated(token))
         }
     };
-    let owner = baton_engine::Store::bootstrap_owner(&*store, &hash_token(&token)).await?;
-    let announced = if owner.is_some() {
+    let owner = baton_engine::Store::bootstrap_owner(store, &hash_token(&token)).await?;
+    Ok(if owner.is_some() {
         announced
     } else {
         OwnerToken::Existing
-    };
+    })
+}
+
+/// Loads the knowledge base and wires the engine over `store`.
+pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     let kb = match KnowledgeBase::load_dir(&config.kb.dir) {
         Ok(kb) => kb,
         // A first start outside the repository has no demo folder: run, and say so. A
@@ -73,10 +78,10 @@ pub async fn build(config: &Config) -> anyhow::Result<(AppState, OwnerToken)> {
     tracing::info!(passages = kb.len(), dir = %config.kb.dir.display(), "knowledge base loaded");
     let metrics = Arc::new(Metrics::new());
     let engine = Engine::new(
-        store,
+        Arc::new(store),
         Arc::new(kb),
         metrics.clone(),
         EngineConfig::default(),
     );
-    Ok((AppState { engine, metrics }, announced))
+    Ok(AppState { engine, metrics })
 }
