@@ -225,3 +225,47 @@ async fn an_empty_setup_starts_with_defaults() {
     assert!(permissions.contains("admin"), "{owner}");
     assert!(permissions.contains("customer_agent_editor"), "{owner}");
 }
+
+/// `baton simulate` prints the decision of the stored settings and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulate_command_reads_the_stored_settings() {
+    let server = Server::start(baton_e2e::Backend::Sqlite).await;
+    let (agent, _) = server.agent("Ann", 3).await;
+    server.route_to("live", &[agent], &["refund"]).await;
+    let audit_before = server.audit(100).await.len();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        server.dir.join("baton.db").display()
+    );
+    let kb = server.dir.join("kb");
+    let output = tokio::task::spawn_blocking(move || {
+        baton_command(&["simulate", "I was refunded twice"])
+            .env("BATON_DATABASE__URL", db)
+            .env("BATON_KB__DIR", kb)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout
+            .contains("Handoff (live) because the message contains the custom trigger \"refund\""),
+        "{stdout}"
+    );
+    assert_eq!(
+        server.audit(100).await.len(),
+        audit_before,
+        "simulate wrote to the audit log"
+    );
+    assert!(
+        server.view("all").await.is_empty(),
+        "simulate created a conversation"
+    );
+}
