@@ -59,10 +59,34 @@ pub enum Destination {
         inbox_id: InboxId,
         user_ids: Vec<UserId>,
         team_ids: Vec<TeamId>,
+        /// How the assignee is chosen among the eligible users (B7).
+        #[serde(default)]
+        strategy: Strategy,
     },
     Workflow {
         workflow_id: WorkflowId,
     },
+}
+
+/// How an assignee is chosen among the eligible users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// In turn, by user id, after the last user assigned (a persisted cursor).
+    #[default]
+    RoundRobin,
+    /// The fewest open conversations; ties go to whoever waited longest since their
+    /// last assignment.
+    Balanced,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::RoundRobin => "round_robin",
+            Strategy::Balanced => "balanced",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +249,7 @@ fn validate_destination(
             inbox_id,
             user_ids,
             team_ids,
+            ..
         } => {
             if !directory.inboxes.contains(inbox_id) {
                 return Err(FieldError::new(

@@ -29,6 +29,7 @@ fn users(inbox: i64, users: &[i64], teams: &[i64]) -> Option<Destination> {
         inbox_id: InboxId(inbox),
         user_ids: users.iter().copied().map(UserId).collect(),
         team_ids: teams.iter().copied().map(TeamId).collect(),
+        strategy: Default::default(),
     })
 }
 

@@ -373,6 +373,7 @@ async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Resul
                     inbox_id: InboxId(inbox.id.0),
                     user_ids: users.clone(),
                     team_ids: Vec::new(),
+                    strategy: Default::default(),
                 }),
                 ..HandoffSettings::default()
             },

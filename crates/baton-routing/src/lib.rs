@@ -5,6 +5,7 @@
 //! never overrun a capacity: the database has the last word, this crate the policy.
 
 use baton_core::ids::UserId;
+pub use baton_core::settings::Strategy;
 
 /// Whether the assignee must be able to answer now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,9 @@ pub struct Candidate {
     pub available: bool,
     pub open_conversations: u32,
     pub capacity: u32,
+    /// When the user was last assigned a conversation (unix microseconds; the caller's
+    /// clock, this crate reads none). `None`: never.
+    pub last_assigned_at: Option<i64>,
 }
 
 /// Why a candidate was passed over (B5: the audit says why others were skipped).
@@ -63,20 +67,61 @@ pub fn ineligibility(candidate: &Candidate, mode: Mode) -> Option<Skip> {
     }
 }
 
-/// Round robin: eligible candidates by ascending user id, starting with the first one
-/// after `cursor` (the last user assigned from this destination) and wrapping around.
-pub fn round_robin(candidates: &[Candidate], cursor: Option<UserId>, mode: Mode) -> Plan {
+/// The order to try candidates in under `strategy`.
+pub fn plan(
+    strategy: Strategy,
+    candidates: &[Candidate],
+    cursor: Option<UserId>,
+    mode: Mode,
+) -> Plan {
+    match strategy {
+        Strategy::RoundRobin => round_robin(candidates, cursor, mode),
+        Strategy::Balanced => balanced(candidates, mode),
+    }
+}
+
+/// Splits candidates (each once, by ascending id) into the eligible and the skipped.
+fn partition(candidates: &[Candidate], mode: Mode) -> (Vec<&Candidate>, Vec<(UserId, Skip)>) {
     let mut sorted: Vec<&Candidate> = candidates.iter().collect();
     sorted.sort_by_key(|c| c.user_id);
     sorted.dedup_by_key(|c| c.user_id);
-    let mut plan = Plan::default();
+    let mut skipped = Vec::new();
     let mut eligible = Vec::with_capacity(sorted.len());
     for candidate in sorted {
         match ineligibility(candidate, mode) {
-            Some(skip) => plan.skipped.push((candidate.user_id, skip)),
-            None => eligible.push(candidate.user_id),
+            Some(skip) => skipped.push((candidate.user_id, skip)),
+            None => eligible.push(candidate),
         }
     }
+    (eligible, skipped)
+}
+
+/// Balanced (least loaded): fewest open conversations first; on a tie, whoever has waited
+/// longest since their last assignment (never assigned counts as longest); then by id.
+pub fn balanced(candidates: &[Candidate], mode: Mode) -> Plan {
+    let (mut eligible, skipped) = partition(candidates, mode);
+    eligible.sort_by_key(|c| {
+        (
+            c.open_conversations,
+            c.last_assigned_at.unwrap_or(i64::MIN),
+            c.user_id,
+        )
+    });
+    Plan {
+        order: eligible.iter().map(|c| c.user_id).collect(),
+        skipped,
+    }
+}
+
+/// Round robin: eligible candidates by ascending user id, starting with the first one
+/// after `cursor` (the last user assigned from this destination) and wrapping around.
+pub fn round_robin(candidates: &[Candidate], cursor: Option<UserId>, mode: Mode) -> Plan {
+    let (eligible, skipped) = partition(candidates, mode);
+    let mut plan = Plan {
+        order: Vec::new(),
+        skipped,
+    };
+    let eligible: Vec<UserId> = eligible.iter().map(|c| c.user_id).collect();
     let start = cursor.map_or(0, |cursor| eligible.partition_point(|id| *id <= cursor));
     plan.order = eligible[start..]
         .iter()
@@ -109,6 +154,7 @@ mod tests {
             available,
             open_conversations: open,
             capacity,
+            last_assigned_at: None,
         }
     }
 
@@ -160,6 +206,44 @@ mod tests {
         unseated.paid_seat = false;
         check(&[unseated], None, Mode::Async, &[]);
         check(&[unseated, user(2, true, 0, 5)], None, Mode::Live, &[2]);
+    }
+
+    #[test]
+    fn balanced_prefers_the_least_loaded_then_the_longest_idle() {
+        let at = |id, open, last: Option<i64>| Candidate {
+            last_assigned_at: last,
+            ..user(id, true, open, 5)
+        };
+        let order = |candidates: &[Candidate]| -> Vec<i64> {
+            balanced(candidates, Mode::Live)
+                .order
+                .iter()
+                .map(|u| u.0)
+                .collect()
+        };
+        assert_eq!(
+            order(&[at(1, 3, None), at(2, 1, Some(50)), at(3, 2, None)]),
+            [2, 3, 1]
+        );
+        // a tie on load goes to whoever waited longest; never assigned waits longest
+        assert_eq!(
+            order(&[at(1, 1, Some(90)), at(2, 1, Some(10)), at(3, 1, None)]),
+            [3, 2, 1]
+        );
+        // the full and the away are skipped, as in round robin
+        let mut away = at(4, 0, None);
+        away.available = false;
+        assert_eq!(order(&[at(1, 5, None), away, at(2, 4, None)]), [2]);
+        assert_eq!(
+            plan(
+                Strategy::Balanced,
+                &[at(1, 2, None), at(2, 0, None)],
+                Some(UserId(1)),
+                Mode::Live
+            )
+            .order,
+            [UserId(2), UserId(1)]
+        );
     }
 
     #[test]

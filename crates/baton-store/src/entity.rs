@@ -141,6 +141,8 @@ pub mod conversation {
         pub queued: bool,
         /// The users this conversation may go to (JSON array of ids), fixed at handoff.
         pub route_user_ids: Option<String>,
+        /// `round_robin` or `balanced`; unset means round robin.
+        pub route_strategy: Option<String>,
         pub created_at: i64,
         pub updated_at: i64,
     }

@@ -12,7 +12,31 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![Box::new(Initial), Box::new(RouteStrategy)]
+    }
+}
+
+/// Queued conversations remember how their destination chooses (round robin or balanced).
+#[derive(Debug)]
+struct RouteStrategy;
+
+impl MigrationName for RouteStrategy {
+    fn name(&self) -> &str {
+        "m20261124_000002_route_strategy"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RouteStrategy {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("conversations")
+                    .add_column(string_null("route_strategy"))
+                    .to_owned(),
+            )
+            .await
     }
 }
 

@@ -7,7 +7,7 @@ use baton_core::decision::HandoffProcess;
 use baton_core::ids::{ConversationId, UserId};
 use baton_core::people::{Availability, Seat};
 use baton_engine::model::Assignment;
-use baton_routing::{Candidate, Mode, Plan, round_robin};
+use baton_routing::{Candidate, Mode, Plan, Strategy, plan};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
@@ -78,6 +78,7 @@ async fn candidates(db: &impl ConnectionTrait, route: &[UserId]) -> Result<Vec<C
             available: u.availability == Availability::Available.as_str(),
             open_conversations: u32::try_from(u.open_count).unwrap_or(u32::MAX),
             capacity: u32::try_from(u.capacity).unwrap_or(0),
+            last_assigned_at: u.last_assigned_at,
         })
         .collect())
 }
@@ -90,11 +91,30 @@ pub(crate) async fn anyone_available(db: &impl ConnectionTrait, route: &[UserId]
         .any(|c| c.paid_seat && c.available))
 }
 
-fn describe(plan: &Plan, cursor: Option<i64>, chosen: UserId) -> String {
-    let mut rule = match cursor {
-        Some(c) => format!("round robin after user {c}: user {chosen}"),
-        None => format!("round robin from the start: user {chosen}"),
+pub(crate) fn strategy(name: Option<&str>) -> Strategy {
+    match name {
+        Some("balanced") => Strategy::Balanced,
+        _ => Strategy::RoundRobin,
+    }
+}
+
+fn describe(strategy: Strategy, plan: &Plan, cursor: Option<i64>, chosen: UserId) -> String {
+    let mut rule = match (strategy, cursor) {
+        (Strategy::Balanced, _) => {
+            format!("balanced (fewest open, then longest idle): user {chosen}")
+        }
+        (Strategy::RoundRobin, Some(c)) => format!("round robin after user {c}: user {chosen}"),
+        (Strategy::RoundRobin, None) => format!("round robin from the start: user {chosen}"),
     };
+    if plan.order.len() > 1 {
+        let others: Vec<String> = plan
+            .order
+            .iter()
+            .filter(|u| **u != chosen)
+            .map(ToString::to_string)
+            .collect();
+        rule.push_str(&format!(" (also eligible: {})", others.join(", ")));
+    }
     if !plan.skipped.is_empty() {
         let skipped: Vec<String> = plan
             .skipped
@@ -112,6 +132,7 @@ pub(crate) async fn take_capacity(
     db: &impl ConnectionTrait,
     route: &[UserId],
     mode: Mode,
+    strategy: Strategy,
     now: DateTime<Utc>,
 ) -> Result<Option<Chosen>> {
     if route.is_empty() {
@@ -119,7 +140,7 @@ pub(crate) async fn take_capacity(
     }
     let cursor = lock_routing(db).await?;
     let candidates = candidates(db, route).await?;
-    let plan = round_robin(&candidates, cursor.map(UserId), mode);
+    let plan = plan(strategy, &candidates, cursor.map(UserId), mode);
     for user_id in &plan.order {
         let mut update = user::Entity::update_many()
             .col_expr(
@@ -148,7 +169,7 @@ pub(crate) async fn take_capacity(
             .map_err(backend)?;
             return Ok(Some(Chosen {
                 user_id: *user_id,
-                rule: describe(&plan, cursor, *user_id),
+                rule: describe(strategy, &plan, cursor, *user_id),
             }));
         }
     }
@@ -207,12 +228,21 @@ pub(crate) async fn drain(
             continue;
         };
         let handoff_mode = mode(process(&process_name)?);
-        let route_key = (row.route_user_ids.clone().unwrap_or_default(), process_name);
+        let route_strategy = strategy(row.route_strategy.as_deref());
+        let route_key = (
+            format!(
+                "{}/{}",
+                row.route_user_ids.as_deref().unwrap_or_default(),
+                route_strategy.as_str()
+            ),
+            process_name,
+        );
         if exhausted.contains(&route_key) {
             continue;
         }
         let route = parse_route(row.route_user_ids.as_deref());
-        let Some(chosen) = take_capacity(db, &route, handoff_mode, now).await? else {
+        let Some(chosen) = take_capacity(db, &route, handoff_mode, route_strategy, now).await?
+        else {
             exhausted.insert(route_key);
             continue;
         };

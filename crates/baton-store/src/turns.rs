@@ -131,6 +131,7 @@ pub(crate) async fn create_conversation(
         handoff_summary: Set(None),
         queued: Set(false),
         route_user_ids: Set(None),
+        route_strategy: Set(None),
         created_at: Set(micros(now)),
         updated_at: Set(micros(now)),
         ..Default::default()
@@ -330,6 +331,7 @@ async fn hand_off(
         inbox_id,
         user_ids,
         team_ids,
+        strategy,
     }) = &plan.settings.destination
     else {
         return Err(FieldError::new(
@@ -341,7 +343,8 @@ async fn hand_off(
     let team_ids: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
     let members = team_members(db, &team_ids).await?;
     let route = expand_destination(user_ids, members.into_iter().map(|(_, u)| UserId(u)));
-    let chosen: Option<Chosen> = take_capacity(db, &route, mode(plan.process), now).await?;
+    let chosen: Option<Chosen> =
+        take_capacity(db, &route, mode(plan.process), *strategy, now).await?;
     let available = match plan.process {
         HandoffProcess::Live => chosen.is_some(),
         HandoffProcess::Async => anyone_available(db, &route).await?,
@@ -377,6 +380,10 @@ async fn hand_off(
         )
         .col_expr(conversation::Column::Queued, Expr::value(chosen.is_none()))
         .col_expr(conversation::Column::RouteUserIds, Expr::value(route_json))
+        .col_expr(
+            conversation::Column::RouteStrategy,
+            Expr::value(strategy.as_str()),
+        )
         .filter(conversation::Column::Id.eq(row.id))
         .exec(db)
         .await

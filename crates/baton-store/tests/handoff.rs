@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use baton_core::decision::{HandoffProcess, Trigger};
 use baton_core::ids::{ConversationId, InboxId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
-use baton_core::settings::{Destination, HandoffSettings, Process};
+use baton_core::settings::{Destination, HandoffSettings, Process, Strategy};
 use baton_engine::model::{
     Assignee, ConversationStatus, HandoffPlan, InboxKind, NewUser, Turn, TurnAction, TurnOutcome,
     View, Visitor,
@@ -95,6 +95,7 @@ on_both!(
     a_human_held_conversation_keeps_the_agent_silent,
     invalid_settings_are_refused_and_nothing_is_stored,
     concurrent_handoffs_closes_and_availability_changes_keep_every_invariant,
+    balanced_routing_prefers_the_least_loaded_then_the_longest_idle,
 );
 
 const AVAILABLE: &str = "available now";
@@ -143,6 +144,7 @@ async fn world(store: &SeaStore, process: Process, users: &[(Seat, u32)]) -> Wor
             inbox_id: InboxId(inbox.id.0),
             user_ids: paid,
             team_ids: vec![team.id],
+            strategy: Default::default(),
         }),
         ..HandoffSettings::default()
     };
@@ -385,6 +387,7 @@ async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
         inbox_id: InboxId(1),
         user_ids: vec![w.users[0]],
         team_ids: vec![],
+        strategy: Default::default(),
     });
     match store.put_settings(UserId(1), bad, Utc::now()).await {
         Err(StoreError::Invalid(e)) => assert_eq!(e.field, "destination.user_ids[0]"),
@@ -458,4 +461,41 @@ async fn concurrent_handoffs_closes_and_availability_changes_keep_every_invarian
         assert_eq!(u.open_conversations, count, "counter in step for {user}");
         assert_eq!(count, 3, "capacity used to the full while the queue waits");
     }
+}
+
+async fn balanced_routing_prefers_the_least_loaded_then_the_longest_idle(db: Db) {
+    let store = &db.store;
+    let mut w = world(
+        store,
+        Process::Live,
+        &[(Seat::Service, 5), (Seat::Service, 5), (Seat::Service, 5)],
+    )
+    .await;
+    if let Some(Destination::UsersAndTeams { strategy, .. }) = &mut w.settings.destination {
+        *strategy = Strategy::Balanced;
+    }
+    w.settings = store
+        .put_settings(UserId(1), w.settings.clone(), Utc::now())
+        .await
+        .expect("settings")
+        .settings;
+    let u = w.users.clone();
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(hand_off(store, &w).await);
+    }
+    // nobody assigned yet: ties on load and on idleness, so by id
+    let assignees: Vec<_> = first.iter().map(|(_, a, _)| a.expect("assigned")).collect();
+    assert_eq!(assignees, vec![u[0], u[1], u[2]]);
+    // u1 closes theirs: the least loaded takes the next one
+    store
+        .close(first[1].0, u[1], Utc::now())
+        .await
+        .expect("close");
+    assert_eq!(hand_off(store, &w).await.1, Some(u[1]));
+    // all hold one again: the longest idle (u0, assigned first) goes next, then u2
+    assert_eq!(hand_off(store, &w).await.1, Some(u[0]));
+    assert_eq!(hand_off(store, &w).await.1, Some(u[2]));
+    let rule = store.audit(1).await.expect("audit")[0].detail["rule"].to_string();
+    assert!(rule.contains("balanced"), "{rule}");
 }

@@ -7,7 +7,8 @@ use baton_core::decision::{Decision, Trigger};
 use baton_core::ids::{InboxId, TeamId, UserId, WorkflowId};
 use baton_core::people::{Permission, can_edit_settings};
 use baton_core::settings::{
-    DefaultTriggers, Destination, HandoffMessages, HandoffSettings, Process, UnassignedChat,
+    DefaultTriggers, Destination, HandoffMessages, HandoffSettings, Process, Strategy,
+    UnassignedChat,
 };
 use baton_engine::model::VersionedSettings;
 use baton_http::{ApiError, ApiJson, MAX_TEXT_BYTES};
@@ -83,9 +84,20 @@ pub struct DestinationDto {
     pub user_ids: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_ids: Option<Vec<i64>>,
+    /// How the assignee is chosen (`users_and_teams`): `round_robin` (default) or
+    /// `balanced` (fewest open conversations, then longest idle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyDto>,
     /// A ticket-based workflow (`workflow`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyDto {
+    RoundRobin,
+    Balanced,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -127,6 +139,10 @@ impl SettingsDoc {
                         .into_iter()
                         .map(TeamId)
                         .collect(),
+                    strategy: match d.strategy {
+                        None | Some(StrategyDto::RoundRobin) => Strategy::RoundRobin,
+                        Some(StrategyDto::Balanced) => Strategy::Balanced,
+                    },
                 },
                 DestinationKind::Workflow => Destination::Workflow {
                     workflow_id: WorkflowId(d.workflow_id.ok_or_else(|| {
@@ -185,11 +201,16 @@ impl From<VersionedSettings> for SettingsDoc {
                     inbox_id,
                     user_ids,
                     team_ids,
+                    strategy,
                 } => DestinationDto {
                     kind: DestinationKind::UsersAndTeams,
                     inbox_id: Some(inbox_id.0),
                     user_ids: Some(user_ids.into_iter().map(|u| u.0).collect()),
                     team_ids: Some(team_ids.into_iter().map(|t| t.0).collect()),
+                    strategy: Some(match strategy {
+                        Strategy::RoundRobin => StrategyDto::RoundRobin,
+                        Strategy::Balanced => StrategyDto::Balanced,
+                    }),
                     workflow_id: None,
                 },
                 Destination::Workflow { workflow_id } => DestinationDto {
@@ -197,6 +218,7 @@ impl From<VersionedSettings> for SettingsDoc {
                     inbox_id: None,
                     user_ids: None,
                     team_ids: None,
+                    strategy: None,
                     workflow_id: Some(workflow_id.0),
                 },
             }),
