@@ -296,6 +296,28 @@ impl Engine {
         Ok(conversation)
     }
 
+    pub async fn assign(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        from: Option<UserId>,
+        actor: UserId,
+    ) -> StoreResult<Conversation> {
+        let drained = self
+            .inner
+            .store
+            .assign(id, user, from, actor, Utc::now())
+            .await?;
+        self.publish(Event::Assigned(Assignment {
+            conversation_id: id,
+            user_id: user,
+            waited_seconds: 0.0,
+            rule: format!("manual assignment by user {actor}"),
+        }));
+        self.assigned(drained.assignments);
+        Ok(drained.value)
+    }
+
     pub async fn staff_reply(
         &self,
         id: ConversationId,

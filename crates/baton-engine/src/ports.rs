@@ -138,6 +138,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         user: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
+    /// Gives a conversation to `user` under the routing rule (paid seat, capacity). When
+    /// someone holds it, `from` must name them: an owner is never replaced silently.
+    async fn assign(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        from: Option<UserId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<Conversation>>;
     /// The assignee writes to the visitor.
     async fn staff_reply(
         &self,

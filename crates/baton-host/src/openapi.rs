@@ -15,7 +15,7 @@ use crate::api::{conversations, ops, people, settings};
         people::create_user, people::list_users, people::get_user, people::create_token,
         people::set_availability, people::set_capacity,
         people::create_team, people::list_teams, people::create_inbox, people::list_inboxes,
-        conversations::list, conversations::get_one, conversations::claim,
+        conversations::list, conversations::get_one, conversations::claim, conversations::assign,
         conversations::reply, conversations::close,
         baton_channel_chat::openapi::create_conversation,
         baton_channel_chat::openapi::post_message,

@@ -143,6 +143,9 @@ pub mod conversation {
         pub route_user_ids: Option<String>,
         /// `round_robin` or `balanced`; unset means round robin.
         pub route_strategy: Option<String>,
+        /// A human has written in the conversation since its handoff: it stays with its
+        /// assignee when they go away.
+        pub human_replied: bool,
         pub created_at: i64,
         pub updated_at: i64,
     }

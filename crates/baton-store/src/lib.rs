@@ -9,6 +9,7 @@
 //! - on SQLite the pool has one connection: SQLite has one writer anyway, and a single
 //!   connection turns lock contention into an orderly queue.
 
+mod assign;
 mod connect;
 mod convert;
 mod entity;

@@ -12,7 +12,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(RouteStrategy)]
+        vec![
+            Box::new(Initial),
+            Box::new(RouteStrategy),
+            Box::new(HumanReplied),
+        ]
     }
 }
 
@@ -34,6 +38,31 @@ impl MigrationTrait for RouteStrategy {
                 Table::alter()
                     .table("conversations")
                     .add_column(string_null("route_strategy"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Whether a human answered: live conversations nobody answered go back to the queue
+/// when their assignee goes away.
+#[derive(Debug)]
+struct HumanReplied;
+
+impl MigrationName for HumanReplied {
+    fn name(&self) -> &str {
+        "m20261124_000003_human_replied"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for HumanReplied {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("conversations")
+                    .add_column(boolean("human_replied").default(false))
                     .to_owned(),
             )
             .await

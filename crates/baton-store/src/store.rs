@@ -19,7 +19,7 @@ use crate::connect::SeaStore;
 use crate::convert::{self, micros, time};
 use crate::entity::{audit, conversation, message, outbox, user};
 use crate::routing::{drain, lock_routing};
-use crate::{backend, people, settings, turns};
+use crate::{assign, backend, people, settings, turns};
 
 /// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
 /// error drops the transaction, which rolls it back.
@@ -89,10 +89,12 @@ impl Store for SeaStore {
                 .exec(&txn)
                 .await
                 .map_err(backend)?;
-            let assignments = match availability {
-                Availability::Available => drain(&txn, now).await?,
-                Availability::Away => Vec::new(),
-            };
+            // Away: live conversations nobody answered go back to the queue, where the
+            // others may take them at once.
+            if availability == Availability::Away {
+                assign::requeue_unanswered(&txn, id, now).await?;
+            }
+            let assignments = drain(&txn, now).await?;
             Drained {
                 value: people::get_user(&txn, id).await?,
                 assignments,
@@ -273,7 +275,35 @@ impl Store for SeaStore {
         user: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation> {
-        in_txn!(self, |txn| turns::claim(&txn, id, user, now).await?)
+        let manual = assign::Manual {
+            id,
+            user,
+            from: None,
+            actor: user,
+            rule: "manual claim".into(),
+        };
+        in_txn!(self, |txn| assign::assign(&txn, manual, now).await?.0)
+    }
+
+    async fn assign(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        from: Option<UserId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<Conversation>> {
+        let manual = assign::Manual {
+            id,
+            user,
+            from,
+            actor,
+            rule: format!("manual assignment by user {actor}"),
+        };
+        in_txn!(self, |txn| {
+            let (value, assignments) = assign::assign(&txn, manual, now).await?;
+            Drained { value, assignments }
+        })
     }
 
     async fn staff_reply(

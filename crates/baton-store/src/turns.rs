@@ -10,7 +10,7 @@ use baton_engine::model::{
 };
 use baton_routing::expand_destination;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, SqlErr,
@@ -132,6 +132,7 @@ pub(crate) async fn create_conversation(
         queued: Set(false),
         route_user_ids: Set(None),
         route_strategy: Set(None),
+        human_replied: Set(false),
         created_at: Set(micros(now)),
         updated_at: Set(micros(now)),
         ..Default::default()
@@ -449,64 +450,6 @@ async fn hand_off(
     ))
 }
 
-pub(crate) async fn claim(
-    db: &impl ConnectionTrait,
-    id: ConversationId,
-    user: UserId,
-    now: DateTime<Utc>,
-) -> Result<Conversation> {
-    let row = locked(db, id).await?;
-    if row.status != "open" {
-        return Err(StoreError::Conflict("the conversation is closed".into()));
-    }
-    match (row.assignee_kind.as_str(), row.assignee_user_id) {
-        ("user", Some(holder)) if holder == user.0 => return convert::conversation(row),
-        ("user", Some(holder)) => {
-            return Err(StoreError::Conflict(format!(
-                "user {holder} holds this conversation"
-            )));
-        }
-        _ => {}
-    }
-    let taken = crate::entity::user::Entity::update_many()
-        .col_expr(
-            crate::entity::user::Column::OpenCount,
-            Expr::col(crate::entity::user::Column::OpenCount).add(1),
-        )
-        .filter(crate::entity::user::Column::Id.eq(user.0))
-        .filter(
-            Expr::col(crate::entity::user::Column::OpenCount)
-                .lt(Expr::col(crate::entity::user::Column::Capacity)),
-        )
-        .exec(db)
-        .await
-        .map_err(backend)?;
-    if taken.rows_affected != 1 {
-        return Err(StoreError::Conflict(format!(
-            "user {user} is at capacity; close a conversation first"
-        )));
-    }
-    conversation::Entity::update_many()
-        .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
-        .col_expr(conversation::Column::AssigneeUserId, Expr::value(user.0))
-        .col_expr(conversation::Column::Queued, Expr::value(false))
-        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
-        .filter(conversation::Column::Id.eq(id.0))
-        .exec(db)
-        .await
-        .map_err(backend)?;
-    audit(
-        db,
-        now,
-        "assignment",
-        Some(user),
-        Some(id),
-        json!({"assignee_user_id": user.0, "rule": "manual claim"}),
-    )
-    .await?;
-    get(db, id).await
-}
-
 pub(crate) async fn staff_reply(
     db: &impl ConnectionTrait,
     id: ConversationId,
@@ -523,6 +466,13 @@ pub(crate) async fn staff_reply(
             "only the assignee replies; claim the conversation first".into(),
         ));
     }
+    // A human answered: from now on the conversation is theirs even if they go away.
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::HumanReplied, Expr::value(true))
+        .filter(conversation::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .map_err(backend)?;
     insert_message(
         db,
         NewMessage {

@@ -96,6 +96,8 @@ on_both!(
     invalid_settings_are_refused_and_nothing_is_stored,
     concurrent_handoffs_closes_and_availability_changes_keep_every_invariant,
     balanced_routing_prefers_the_least_loaded_then_the_longest_idle,
+    manual_assignment_never_overrides_an_owner_silently,
+    going_away_requeues_live_conversations_nobody_answered,
 );
 
 const AVAILABLE: &str = "available now";
@@ -232,12 +234,13 @@ async fn live_assigns_when_someone_is_free_and_queues_otherwise(db: Db) {
     assert!(raised.assignments.is_empty());
     let (_, assignee, message) = hand_off(store, &w).await;
     assert_eq!((assignee, message.as_str()), (None, UNAVAILABLE));
-    // back: both queued conversations are assigned
+    // back: the three waiting conversations are assigned — the first one too, which went
+    // back to the queue when its assignee left without answering
     let back = store
         .set_availability(w.users[0], Availability::Available, Utc::now())
         .await
         .expect("back");
-    assert_eq!(back.assignments.len(), 2);
+    assert_eq!(back.assignments.len(), 3);
     assert_eq!(back.value.open_conversations, 3);
 }
 
@@ -498,4 +501,110 @@ async fn balanced_routing_prefers_the_least_loaded_then_the_longest_idle(db: Db)
     assert_eq!(hand_off(store, &w).await.1, Some(u[2]));
     let rule = store.audit(1).await.expect("audit")[0].detail["rule"].to_string();
     assert!(rule.contains("balanced"), "{rule}");
+}
+
+async fn manual_assignment_never_overrides_an_owner_silently(db: Db) {
+    let store = &db.store;
+    let w = world(
+        store,
+        Process::Live,
+        &[(Seat::Service, 1), (Seat::Service, 1), (Seat::None, 5)],
+    )
+    .await;
+    let (u0, u1, unseated) = (w.users[0], w.users[1], w.users[2]);
+    let (held, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, Some(u0));
+    let (other, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, Some(u1));
+    let now = Utc::now();
+    // someone holds it: moving it needs the current owner named
+    assert!(matches!(
+        store.assign(held, u1, None, UserId(1), now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.assign(held, u1, Some(u1), UserId(1), now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // named, but the target is at capacity
+    assert!(matches!(
+        store.assign(held, u1, Some(u0), UserId(1), now).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // an unseated user never holds conversations
+    match store.assign(held, unseated, Some(u0), UserId(1), now).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field, "user_id"),
+        other => panic!("{other:?}"),
+    }
+    // u1 frees a seat and steps away; a new handoff waits (u0 is full, u1 away)
+    store.close(other, u1, now).await.expect("close");
+    store
+        .set_availability(u1, Availability::Away, now)
+        .await
+        .expect("away");
+    let (waiting, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, None);
+    // moving u0's conversation to u1 (a manual choice ignores availability) frees u0's
+    // seat, which takes the queue at once
+    let moved = store
+        .assign(held, u1, Some(u0), UserId(1), Utc::now())
+        .await
+        .expect("move");
+    assert_eq!(moved.value.assignee, Assignee::User(u1));
+    assert_eq!(moved.assignments.len(), 1);
+    assert_eq!(moved.assignments[0].conversation_id, waiting);
+    assert_eq!(moved.assignments[0].user_id, u0);
+    for user in [u0, u1] {
+        assert_eq!(store.user(user).await.expect("user").open_conversations, 1);
+    }
+}
+
+async fn going_away_requeues_live_conversations_nobody_answered(db: Db) {
+    let store = &db.store;
+    let w = world(
+        store,
+        Process::Live,
+        &[(Seat::Service, 5), (Seat::Service, 5)],
+    )
+    .await;
+    let (u0, u1) = (w.users[0], w.users[1]);
+    store
+        .set_availability(u1, Availability::Away, Utc::now())
+        .await
+        .expect("away");
+    let (answered, _, _) = hand_off(store, &w).await;
+    let (silent, _, _) = hand_off(store, &w).await;
+    store
+        .staff_reply(answered, u0, "Hello, I am on it", Utc::now())
+        .await
+        .expect("reply");
+    // u0 goes away while u1 is away too: the unanswered one waits in the queue
+    let away = store
+        .set_availability(u0, Availability::Away, Utc::now())
+        .await
+        .expect("away");
+    assert!(away.assignments.is_empty());
+    let c = store.conversation(silent).await.expect("get");
+    assert!(c.queued && c.assignee == Assignee::None, "{c:?}");
+    assert_eq!(
+        store.conversation(answered).await.expect("get").assignee,
+        Assignee::User(u0),
+        "answered conversations stay with their human"
+    );
+    assert_eq!(away.value.open_conversations, 1);
+    // u1 comes back and takes it at once
+    let back = store
+        .set_availability(u1, Availability::Available, Utc::now())
+        .await
+        .expect("back");
+    assert_eq!(back.assignments.len(), 1);
+    assert_eq!(back.assignments[0].conversation_id, silent);
+    assert!(
+        store
+            .audit(20)
+            .await
+            .expect("audit")
+            .iter()
+            .any(|e| e.kind == "requeued" && e.conversation_id == Some(silent))
+    );
 }

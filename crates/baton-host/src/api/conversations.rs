@@ -4,7 +4,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use baton_core::ids::ConversationId;
+use baton_core::ids::{ConversationId, UserId};
+use baton_core::people::Permission;
 use baton_engine::model::{Assignee, Conversation, View};
 use baton_http::{ApiError, ApiJson, ApiPath, ApiQuery, MAX_TEXT_BYTES};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/conversations", get(list))
         .route("/api/v1/conversations/{id}", get(get_one))
         .route("/api/v1/conversations/{id}/claim", post(claim))
+        .route("/api/v1/conversations/{id}/assign", post(assign))
         .route("/api/v1/conversations/{id}/messages", post(reply))
         .route("/api/v1/conversations/{id}/close", post(close))
 }
@@ -177,6 +179,40 @@ pub(crate) async fn claim(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let conversation = state.engine.claim(ConversationId(id), user.id).await?;
+    Ok(ApiJson(conversation.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// Who takes the conversation: a user with a paid seat and free capacity.
+    pub user_id: i64,
+    /// The current owner, required when someone holds the conversation: an owner is
+    /// never replaced silently.
+    pub from_user_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations",
+    params(("id" = i64, Path)), request_body = AssignRequest,
+    responses((status = 200, body = ConversationDto), (status = 409, body = baton_http::ErrorBody),
+        (status = 422, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AssignRequest>,
+) -> Result<ApiJson<ConversationDto>, ApiError> {
+    staff.require(Permission::Admin)?;
+    let conversation = state
+        .engine
+        .assign(
+            ConversationId(id),
+            UserId(body.user_id),
+            body.from_user_id.map(UserId),
+            staff.0.id,
+        )
+        .await?;
     Ok(ApiJson(conversation.into()))
 }
 

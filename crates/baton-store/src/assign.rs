@@ -1,0 +1,175 @@
+//! Manual assignment and claims, under the same atomic rule as routing: one owner,
+//! capacity respected, and no silent override of another owner. And the way back: live
+//! conversations nobody has answered return to the queue when their assignee goes away.
+
+use baton_core::ids::{ConversationId, UserId};
+use baton_core::people::Seat;
+use baton_core::settings::FieldError;
+use baton_engine::StoreError;
+use baton_engine::model::{Assignment, Conversation};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde_json::json;
+
+use crate::convert::micros;
+use crate::entity::{conversation, user};
+use crate::routing::{drain, lock_routing, release_capacity};
+use crate::turns::{audit, get, locked};
+use crate::{Result, backend};
+
+/// Who takes a conversation, and from whom.
+pub(crate) struct Manual {
+    pub(crate) id: ConversationId,
+    pub(crate) user: UserId,
+    /// The owner the caller expects to move it from; required when someone holds it.
+    pub(crate) from: Option<UserId>,
+    pub(crate) actor: UserId,
+    pub(crate) rule: String,
+}
+
+pub(crate) async fn assign(
+    db: &impl ConnectionTrait,
+    manual: Manual,
+    now: DateTime<Utc>,
+) -> Result<(Conversation, Vec<Assignment>)> {
+    let Manual {
+        id,
+        user: to,
+        from,
+        actor,
+        rule,
+    } = manual;
+    let row = locked(db, id).await?;
+    if row.status != "open" {
+        return Err(StoreError::Conflict("the conversation is closed".into()));
+    }
+    let holder = (row.assignee_kind == "user")
+        .then_some(row.assignee_user_id)
+        .flatten()
+        .map(UserId);
+    if holder == Some(to) {
+        return Ok((get(db, id).await?, Vec::new()));
+    }
+    match (holder, from) {
+        (Some(holder), Some(from)) if holder == from => {}
+        (Some(holder), _) => {
+            return Err(StoreError::Conflict(format!(
+                "user {holder} holds this conversation; name them as from_user_id to move it"
+            )));
+        }
+        (None, Some(from)) => {
+            return Err(StoreError::Conflict(format!(
+                "user {from} does not hold this conversation"
+            )));
+        }
+        (None, None) => {}
+    }
+    lock_routing(db).await?;
+    let target = user::Entity::find_by_id(to.0)
+        .one(db)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| FieldError::new("user_id", format!("no user has id {to}")))?;
+    if !target.seat.parse::<Seat>().is_ok_and(Seat::is_paid) {
+        return Err(FieldError::new(
+            "user_id",
+            format!("user {to} has no paid seat and cannot hold conversations"),
+        )
+        .into());
+    }
+    let taken = user::Entity::update_many()
+        .col_expr(
+            user::Column::OpenCount,
+            Expr::col(user::Column::OpenCount).add(1),
+        )
+        .col_expr(user::Column::LastAssignedAt, Expr::value(micros(now)))
+        .filter(user::Column::Id.eq(to.0))
+        .filter(Expr::col(user::Column::OpenCount).lt(Expr::col(user::Column::Capacity)))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    if taken.rows_affected != 1 {
+        return Err(StoreError::Conflict(format!(
+            "user {to} is at capacity; a conversation must close first"
+        )));
+    }
+    if let Some(holder) = holder {
+        release_capacity(db, holder).await?;
+    }
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
+        .col_expr(conversation::Column::AssigneeUserId, Expr::value(to.0))
+        .col_expr(conversation::Column::Queued, Expr::value(false))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+        .filter(conversation::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    audit(
+        db,
+        now,
+        "assignment",
+        Some(actor),
+        Some(id),
+        json!({"assignee_user_id": to.0, "from_user_id": holder.map(|h| h.0), "rule": rule}),
+    )
+    .await?;
+    // Capacity freed by the previous owner goes to the queue.
+    let assignments = match holder {
+        Some(_) => drain(db, now).await?,
+        None => Vec::new(),
+    };
+    Ok((get(db, id).await?, assignments))
+}
+
+/// Returns `user`'s live conversations that no human has answered yet to the queue, in
+/// their original place (their handoff time), and gives back the capacity they held.
+/// Async follow-ups stay: their owner answers later by design. Callers hold the routing
+/// lock.
+pub(crate) async fn requeue_unanswered(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConversationId>> {
+    let rows = conversation::Entity::find()
+        .filter(conversation::Column::AssigneeUserId.eq(user_id.0))
+        .filter(conversation::Column::Status.eq("open"))
+        .filter(conversation::Column::HandoffProcess.eq("live"))
+        .filter(conversation::Column::HumanReplied.eq(false))
+        // The routing lock is held, and the lock order is conversation first: rows that
+        // another transaction holds (a reply or a close in flight) are skipped, not
+        // waited for.
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(db)
+        .await
+        .map_err(backend)?;
+    let mut requeued = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = ConversationId(row.id);
+        conversation::Entity::update_many()
+            .col_expr(conversation::Column::AssigneeKind, Expr::value("none"))
+            .col_expr(
+                conversation::Column::AssigneeUserId,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(conversation::Column::Queued, Expr::value(true))
+            .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+            .filter(conversation::Column::Id.eq(row.id))
+            .exec(db)
+            .await
+            .map_err(backend)?;
+        release_capacity(db, user_id).await?;
+        audit(
+            db,
+            now,
+            "requeued",
+            None,
+            Some(id),
+            json!({"from_user_id": user_id.0, "reason": "the assignee went away before any human reply"}),
+        )
+        .await?;
+        requeued.push(id);
+    }
+    Ok(requeued)
+}
