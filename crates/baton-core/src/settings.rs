@@ -25,6 +25,20 @@ pub struct HandoffSettings {
     pub destination: Option<Destination>,
     pub messages: HandoffMessages,
     pub unassigned_chat: UnassignedChat,
+    /// A live conversation whose assignee has not replied within this many seconds goes
+    /// to the next eligible user (B7); 0 never re-routes.
+    #[serde(default = "default_reply_timeout")]
+    pub live_reply_timeout_seconds: u32,
+}
+
+/// Five minutes: long enough to read a summary, short enough that a visitor who was told
+/// "connecting you now" is not left waiting on someone who stepped away.
+pub const DEFAULT_REPLY_TIMEOUT_SECONDS: u32 = 300;
+/// A day: beyond that a live handoff is not live any more.
+pub const MAX_REPLY_TIMEOUT_SECONDS: u32 = 86_400;
+
+fn default_reply_timeout() -> u32 {
+    DEFAULT_REPLY_TIMEOUT_SECONDS
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +142,7 @@ impl Default for HandoffSettings {
                     .into(),
             },
             unassigned_chat: UnassignedChat::KeepOpen,
+            live_reply_timeout_seconds: DEFAULT_REPLY_TIMEOUT_SECONDS,
         }
     }
 }
@@ -189,6 +204,14 @@ impl HandoffSettings {
             ));
         }
         self.custom_triggers = phrases;
+        if self.live_reply_timeout_seconds != 0
+            && !(30..=MAX_REPLY_TIMEOUT_SECONDS).contains(&self.live_reply_timeout_seconds)
+        {
+            return Err(FieldError::new(
+                "live_reply_timeout_seconds",
+                format!("0 (never re-route) or between 30 and {MAX_REPLY_TIMEOUT_SECONDS}"),
+            ));
+        }
 
         for (name, text) in [
             ("available", &self.messages.available),

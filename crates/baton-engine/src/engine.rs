@@ -33,6 +33,8 @@ pub struct EngineConfig {
     pub snapshot_ttl: Duration,
     /// How often the outbox is swept for messages a crash left undelivered.
     pub outbox_sweep: Duration,
+    /// How often live conversations are checked for an assignee who has not replied.
+    pub reroute_sweep: Duration,
 }
 
 impl Default for EngineConfig {
@@ -40,6 +42,7 @@ impl Default for EngineConfig {
         EngineConfig {
             snapshot_ttl: Duration::from_secs(1),
             outbox_sweep: Duration::from_secs(2),
+            reroute_sweep: Duration::from_secs(15),
         }
     }
 }
@@ -371,6 +374,36 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Re-routes unanswered live conversations until the process ends (B7), on the
+    /// timeout the settings name.
+    pub async fn run_rerouting(self) {
+        let mut tick = tokio::time::interval(self.inner.config.reroute_sweep);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(error) = self.reroute_once().await {
+                tracing::warn!(%error, stage = "reroute", "re-routing failed");
+            }
+        }
+    }
+
+    /// One re-routing pass; returns how many conversations moved.
+    pub async fn reroute_once(&self) -> StoreResult<usize> {
+        let snapshot = self.inner.snapshot.get(&*self.inner.store).await?;
+        let seconds = snapshot.compiled.settings.live_reply_timeout_seconds;
+        if seconds == 0 {
+            return Ok(0);
+        }
+        let moves = self
+            .inner
+            .store
+            .reroute_unanswered(Duration::from_secs(u64::from(seconds)), Utc::now())
+            .await?;
+        let moved = moves.len();
+        self.assigned(moves);
+        Ok(moved)
     }
 
     /// Delivers one batch; returns how many messages it delivered.

@@ -148,6 +148,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         actor: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<Conversation>>;
+    /// Moves live conversations whose assignee has not replied within `timeout` to the
+    /// next eligible user.
+    async fn reroute_unanswered(
+        &self,
+        timeout: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Assignment>>;
     /// The assignee writes to the visitor.
     async fn staff_reply(
         &self,

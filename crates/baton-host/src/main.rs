@@ -114,6 +114,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("Web chat: open {url}/chat and talk to the customer agent");
     tracing::info!(%url, "listening");
     tokio::spawn(state.engine.clone().run_outbox());
+    tokio::spawn(state.engine.clone().run_rerouting());
     app::serve(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -7,14 +7,17 @@ use baton_core::people::Seat;
 use baton_core::settings::FieldError;
 use baton_engine::StoreError;
 use baton_engine::model::{Assignment, Conversation};
+use std::time::Duration;
+
+use baton_routing::Mode;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use crate::convert::micros;
 use crate::entity::{conversation, user};
-use crate::routing::{drain, lock_routing, release_capacity};
+use crate::routing::{drain, lock_routing, parse_route, release_capacity, strategy, take_capacity};
 use crate::turns::{audit, get, locked};
 use crate::{Result, backend};
 
@@ -101,6 +104,7 @@ pub(crate) async fn assign(
         .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
         .col_expr(conversation::Column::AssigneeUserId, Expr::value(to.0))
         .col_expr(conversation::Column::Queued, Expr::value(false))
+        .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
         .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
         .filter(conversation::Column::Id.eq(id.0))
         .exec(db)
@@ -172,4 +176,83 @@ pub(crate) async fn requeue_unanswered(
         requeued.push(id);
     }
     Ok(requeued)
+}
+
+/// Moves live conversations whose assignee has not replied within `timeout` to the next
+/// eligible user on their route (not the current one). A conversation nobody else can
+/// take stays where it is. Returns the moves.
+pub(crate) async fn reroute_unanswered(
+    db: &impl ConnectionTrait,
+    timeout: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<Assignment>> {
+    let deadline = micros(now) - i64::try_from(timeout.as_micros()).unwrap_or(i64::MAX);
+    // Lock order: conversations first (skipping any another transaction holds), then
+    // the routing lock inside `take_capacity`.
+    let rows = conversation::Entity::find()
+        .filter(conversation::Column::Status.eq("open"))
+        .filter(conversation::Column::AssigneeKind.eq("user"))
+        .filter(conversation::Column::HandoffProcess.eq("live"))
+        .filter(conversation::Column::HumanReplied.eq(false))
+        .filter(conversation::Column::AssignedAt.lte(deadline))
+        .order_by_asc(conversation::Column::AssignedAt)
+        .limit(200)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(db)
+        .await
+        .map_err(backend)?;
+    let mut moves = Vec::new();
+    for row in rows {
+        let Some(owner) = row.assignee_user_id.map(UserId) else {
+            continue;
+        };
+        let route: Vec<UserId> = parse_route(row.route_user_ids.as_deref())
+            .into_iter()
+            .filter(|u| *u != owner)
+            .collect();
+        let Some(chosen) = take_capacity(
+            db,
+            &route,
+            Mode::Live,
+            strategy(row.route_strategy.as_deref()),
+            now,
+        )
+        .await?
+        else {
+            continue;
+        };
+        release_capacity(db, owner).await?;
+        conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::AssigneeUserId,
+                Expr::value(chosen.user_id.0),
+            )
+            .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
+            .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+            .filter(conversation::Column::Id.eq(row.id))
+            .exec(db)
+            .await
+            .map_err(backend)?;
+        let rule = format!(
+            "re-routed: user {owner} did not reply within {} s; {}",
+            timeout.as_secs(),
+            chosen.rule
+        );
+        audit(
+            db,
+            now,
+            "rerouted",
+            None,
+            Some(ConversationId(row.id)),
+            json!({"from_user_id": owner.0, "assignee_user_id": chosen.user_id.0, "rule": rule}),
+        )
+        .await?;
+        moves.push(Assignment {
+            conversation_id: ConversationId(row.id),
+            user_id: chosen.user_id,
+            waited_seconds: 0.0,
+            rule,
+        });
+    }
+    Ok(moves)
 }

@@ -146,6 +146,8 @@ pub mod conversation {
         /// A human has written in the conversation since its handoff: it stays with its
         /// assignee when they go away.
         pub human_replied: bool,
+        /// When the current assignee got it (unix microseconds).
+        pub assigned_at: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
     }

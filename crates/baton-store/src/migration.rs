@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(Initial),
             Box::new(RouteStrategy),
             Box::new(HumanReplied),
+            Box::new(AssignedAt),
         ]
     }
 }
@@ -63,6 +64,30 @@ impl MigrationTrait for HumanReplied {
                 Table::alter()
                     .table("conversations")
                     .add_column(boolean("human_replied").default(false))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// When the current assignee got the conversation: the re-routing clock starts there.
+#[derive(Debug)]
+struct AssignedAt;
+
+impl MigrationName for AssignedAt {
+    fn name(&self) -> &str {
+        "m20261124_000004_assigned_at"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AssignedAt {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("conversations")
+                    .add_column(big_integer_null("assigned_at"))
                     .to_owned(),
             )
             .await

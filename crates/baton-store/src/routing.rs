@@ -253,6 +253,7 @@ pub(crate) async fn drain(
                 Expr::value(chosen.user_id.0),
             )
             .col_expr(conversation::Column::Queued, Expr::value(false))
+            .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
             .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
             .filter(conversation::Column::Id.eq(row.id))
             .exec(db)

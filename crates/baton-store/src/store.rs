@@ -6,8 +6,8 @@ use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
-    AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Turn,
-    TurnOutcome, User, VersionedSettings, View, Visitor,
+    Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
+    Team, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -304,6 +304,15 @@ impl Store for SeaStore {
             let (value, assignments) = assign::assign(&txn, manual, now).await?;
             Drained { value, assignments }
         })
+    }
+
+    async fn reroute_unanswered(
+        &self,
+        timeout: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Assignment>> {
+        in_txn!(self, |txn| assign::reroute_unanswered(&txn, timeout, now)
+            .await?)
     }
 
     async fn staff_reply(

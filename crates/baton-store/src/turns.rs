@@ -133,6 +133,7 @@ pub(crate) async fn create_conversation(
         route_user_ids: Set(None),
         route_strategy: Set(None),
         human_replied: Set(false),
+        assigned_at: Set(None),
         created_at: Set(micros(now)),
         updated_at: Set(micros(now)),
         ..Default::default()
@@ -375,6 +376,10 @@ async fn hand_off(
             Expr::value(plan.process.as_str()),
         )
         .col_expr(conversation::Column::HandoffAt, Expr::value(micros(now)))
+        .col_expr(
+            conversation::Column::AssignedAt,
+            Expr::value(chosen.as_ref().map(|_| micros(now))),
+        )
         .col_expr(
             conversation::Column::HandoffSummary,
             Expr::value(plan.summary.clone()),

@@ -98,6 +98,7 @@ on_both!(
     balanced_routing_prefers_the_least_loaded_then_the_longest_idle,
     manual_assignment_never_overrides_an_owner_silently,
     going_away_requeues_live_conversations_nobody_answered,
+    unanswered_live_conversations_move_after_the_timeout,
 );
 
 const AVAILABLE: &str = "available now";
@@ -606,5 +607,62 @@ async fn going_away_requeues_live_conversations_nobody_answered(db: Db) {
             .expect("audit")
             .iter()
             .any(|e| e.kind == "requeued" && e.conversation_id == Some(silent))
+    );
+}
+
+async fn unanswered_live_conversations_move_after_the_timeout(db: Db) {
+    let store = &db.store;
+    let w = world(
+        store,
+        Process::Live,
+        &[(Seat::Service, 5), (Seat::Service, 5)],
+    )
+    .await;
+    let (u0, u1) = (w.users[0], w.users[1]);
+    let (silent, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, Some(u0));
+    let (answered, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, Some(u1));
+    store
+        .staff_reply(answered, u1, "On it", Utc::now())
+        .await
+        .expect("reply");
+    let timeout = std::time::Duration::from_secs(300);
+    // before the timeout nothing moves
+    let early = Utc::now() + chrono::Duration::seconds(299);
+    assert!(
+        store
+            .reroute_unanswered(timeout, early)
+            .await
+            .expect("early")
+            .is_empty()
+    );
+    // after it, the silent one goes to the other user; the answered one stays
+    let late = Utc::now() + chrono::Duration::seconds(301);
+    let moves = store.reroute_unanswered(timeout, late).await.expect("late");
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!((moves[0].conversation_id, moves[0].user_id), (silent, u1));
+    assert_eq!(store.user(u0).await.expect("u0").open_conversations, 0);
+    assert_eq!(store.user(u1).await.expect("u1").open_conversations, 2);
+    assert_eq!(
+        store.conversation(answered).await.expect("get").assignee,
+        Assignee::User(u1)
+    );
+    // the clock restarts with the new assignee; with nobody else free it stays put
+    store
+        .set_availability(u0, Availability::Away, Utc::now())
+        .await
+        .expect("away");
+    let later = late + chrono::Duration::seconds(301);
+    assert!(
+        store
+            .reroute_unanswered(timeout, later)
+            .await
+            .expect("later")
+            .is_empty()
+    );
+    assert_eq!(
+        store.conversation(silent).await.expect("get").assignee,
+        Assignee::User(u1)
     );
 }

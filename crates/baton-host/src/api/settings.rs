@@ -44,6 +44,14 @@ pub struct SettingsDoc {
     pub messages: MessagesDto,
     #[serde(default = "keep_open")]
     pub unassigned_chat: UnassignedChatDto,
+    /// A live conversation whose assignee has not replied within this many seconds goes
+    /// to the next eligible user; 0 never re-routes (default 300).
+    #[serde(default = "reply_timeout")]
+    pub live_reply_timeout_seconds: u32,
+}
+
+fn reply_timeout() -> u32 {
+    baton_core::settings::DEFAULT_REPLY_TIMEOUT_SECONDS
 }
 
 fn keep_open() -> UnassignedChatDto {
@@ -176,6 +184,7 @@ impl SettingsDoc {
                 UnassignedChatDto::KeepOpen => UnassignedChat::KeepOpen,
                 UnassignedChatDto::Close => UnassignedChat::Close,
             },
+            live_reply_timeout_seconds: self.live_reply_timeout_seconds,
         })
     }
 }
@@ -231,6 +240,7 @@ impl From<VersionedSettings> for SettingsDoc {
                 UnassignedChat::KeepOpen => UnassignedChatDto::KeepOpen,
                 UnassignedChat::Close => UnassignedChatDto::Close,
             },
+            live_reply_timeout_seconds: s.live_reply_timeout_seconds,
         }
     }
 }
