@@ -314,8 +314,19 @@ pub struct Server {
     pub client: reqwest::Client,
     pub dir: PathBuf,
     process: Process,
+    /// The schema this server drops when it stops (not set on peers).
     postgres: Option<(String, String)>,
+    database: Database,
     _tempdir: tempfile::TempDir,
+}
+
+/// Where a server's data lives, so that a peer can share it.
+#[derive(Debug, Clone)]
+enum Database {
+    /// The SQLite file (`None`: a new one in the server's folder).
+    Sqlite(Option<PathBuf>),
+    /// URL and schema.
+    Postgres(String, String),
 }
 
 impl Server {
@@ -326,7 +337,27 @@ impl Server {
             .unwrap()
     }
 
+    /// Starts a second host on this server's database (the same PostgreSQL schema, or
+    /// the same SQLite file), as several `baton` processes behind a load balancer are.
+    /// The peer leaves the schema to this server.
+    pub async fn start_peer(&self) -> Server {
+        let database = self.database.clone();
+        let token = self.token.clone();
+        tokio::task::spawn_blocking(move || Server::launch(database, token, false))
+            .await
+            .unwrap()
+    }
+
     fn start_blocking(backend: Backend) -> Server {
+        let token = format!("e2e-owner-{}", random_hex());
+        let database = match backend {
+            Backend::Sqlite => Database::Sqlite(None),
+            Backend::Postgres(url) => Database::Postgres(url, unique_schema()),
+        };
+        Server::launch(database, token, true)
+    }
+
+    fn launch(database: Database, token: String, owns_schema: bool) -> Server {
         let tempdir = tempfile::Builder::new()
             .prefix("baton-e2e-")
             .tempdir()
@@ -336,7 +367,6 @@ impl Server {
         std::fs::create_dir_all(&kb).unwrap();
         std::fs::write(kb.join("shipping.md"), KB_SHIPPING).unwrap();
         std::fs::write(kb.join("returns.md"), KB_RETURNS).unwrap();
-        let token = format!("e2e-owner-{}", random_hex());
 
         let mut cmd = baton_command(&["serve"]);
         cmd.current_dir(&dir)
@@ -344,18 +374,22 @@ impl Server {
             .env("BATON_BOOTSTRAP_TOKEN", &token)
             .env("BATON_KB__DIR", &kb)
             .env("RUST_LOG", "warn");
-        let postgres = match backend {
-            Backend::Sqlite => {
-                let url = format!("sqlite://{}?mode=rwc", dir.join("baton.db").display());
+        let database = match database {
+            Database::Sqlite(file) => {
+                let file = file.unwrap_or_else(|| dir.join("baton.db"));
+                let url = format!("sqlite://{}?mode=rwc", file.display());
                 cmd.env("BATON_DATABASE__URL", url);
-                None
+                Database::Sqlite(Some(file))
             }
-            Backend::Postgres(url) => {
-                let schema = unique_schema();
+            Database::Postgres(url, schema) => {
                 cmd.env("BATON_DATABASE__URL", &url)
                     .env("BATON_DATABASE__SCHEMA", &schema);
-                Some((url, schema))
+                Database::Postgres(url, schema)
             }
+        };
+        let postgres = match (&database, owns_schema) {
+            (Database::Postgres(url, schema), true) => Some((url.clone(), schema.clone())),
+            _ => None,
         };
         let mut process = Process::spawn(cmd);
         let line = match process.wait_for_line("Baton listening on ", START_TIMEOUT) {
@@ -382,6 +416,7 @@ impl Server {
             dir,
             process,
             postgres,
+            database,
             _tempdir: tempdir,
         }
     }

@@ -75,7 +75,10 @@ struct Inner {
     answerer: Arc<dyn Answerer>,
     telemetry: Arc<dyn Telemetry>,
     snapshot: SnapshotCache,
+    /// Every event, this host's and other hosts': what live views listen to.
     events: broadcast::Sender<Event>,
+    /// This host's events only: what a relay forwards to other hosts.
+    local: broadcast::Sender<Event>,
     outbox_ready: Notify,
     config: EngineConfig,
 }
@@ -88,6 +91,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Engine {
         let (events, _) = broadcast::channel(4096);
+        let (local, _) = broadcast::channel(4096);
         Engine {
             inner: Arc::new(Inner {
                 store,
@@ -95,6 +99,7 @@ impl Engine {
                 telemetry,
                 snapshot: SnapshotCache::new(config.snapshot_ttl),
                 events,
+                local,
                 outbox_ready: Notify::new(),
                 config,
             }),
@@ -108,6 +113,20 @@ impl Engine {
     /// Live events, for SSE streams and inbox views.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// The events this host originates, for a relay to forward to other hosts.
+    pub fn subscribe_local(&self) -> broadcast::Receiver<Event> {
+        self.inner.local.subscribe()
+    }
+
+    /// An event another host originated: live views see it, and a settings change makes
+    /// the next decision re-read the settings.
+    pub async fn publish_foreign(&self, event: Event) {
+        if event == Event::SettingsChanged {
+            self.inner.snapshot.invalidate().await;
+        }
+        let _ = self.inner.events.send(event);
     }
 
     /// Ingests one visitor message of `conversation`, as the channel read it when it
@@ -247,6 +266,7 @@ impl Engine {
             .put_settings(actor, settings, Utc::now())
             .await?;
         self.inner.snapshot.invalidate().await;
+        self.publish(Event::SettingsChanged);
         Ok(stored)
     }
 
@@ -261,6 +281,7 @@ impl Engine {
             .set_agent_paused(actor, paused, Utc::now())
             .await?;
         self.inner.snapshot.invalidate().await;
+        self.publish(Event::SettingsChanged);
         Ok(paused)
     }
 
@@ -354,7 +375,8 @@ impl Engine {
     }
 
     fn publish(&self, event: Event) {
-        // No subscriber is not an error: live views are optional.
+        // No subscriber is not an error: live views and relays are optional.
+        let _ = self.inner.local.send(event.clone());
         let _ = self.inner.events.send(event);
     }
 

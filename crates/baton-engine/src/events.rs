@@ -12,14 +12,18 @@ pub enum Event {
     Assigned(Assignment),
     /// A conversation was closed.
     Closed(ConversationId),
+    /// The handoff settings or the agent switch changed: decisions must re-read them.
+    SettingsChanged,
 }
 
 impl Event {
-    pub fn conversation_id(&self) -> ConversationId {
+    /// The conversation the event is about, if any.
+    pub fn conversation_id(&self) -> Option<ConversationId> {
         match self {
-            Event::Message(m) => m.conversation_id,
-            Event::Assigned(a) => a.conversation_id,
-            Event::Closed(id) => *id,
+            Event::Message(m) => Some(m.conversation_id),
+            Event::Assigned(a) => Some(a.conversation_id),
+            Event::Closed(id) => Some(*id),
+            Event::SettingsChanged => None,
         }
     }
 }

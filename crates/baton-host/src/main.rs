@@ -89,6 +89,7 @@ fn init_tracing(config: &Config) {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let store = start::open_store(&config).await?;
     let owner = start::bootstrap(&store, &config).await?;
+    let relay = store.relay(config.database.schema.as_deref());
     let state = start::build(&config, store)?;
     let listener = tokio::net::TcpListener::bind(config.addr())
         .await
@@ -115,6 +116,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%url, "listening");
     tokio::spawn(state.engine.clone().run_outbox());
     tokio::spawn(state.engine.clone().run_rerouting());
+    if let Some(relay) = relay {
+        tokio::spawn(relay.run(state.engine.clone()));
+    }
     app::serve(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -2,6 +2,9 @@
 //! and build the engine.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DbBackend;
 
 use anyhow::Context;
 use baton_agent::{KbError, KnowledgeBase};
@@ -77,11 +80,20 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     };
     tracing::info!(passages = kb.len(), dir = %config.kb.dir.display(), "knowledge base loaded");
     let metrics = Arc::new(Metrics::new());
+    // One SQLite host invalidates its own snapshot on every change; on PostgreSQL other
+    // hosts' changes arrive through the relay, and the TTL only bounds a missed one.
+    let snapshot_ttl = match store.backend() {
+        DbBackend::Sqlite => Duration::from_secs(60),
+        _ => Duration::from_secs(30),
+    };
     let engine = Engine::new(
         Arc::new(store),
         Arc::new(kb),
         metrics.clone(),
-        EngineConfig::default(),
+        EngineConfig {
+            snapshot_ttl,
+            ..EngineConfig::default()
+        },
     );
     Ok(AppState { engine, metrics })
 }

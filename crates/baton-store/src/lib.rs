@@ -15,6 +15,7 @@ mod convert;
 mod entity;
 mod migration;
 mod people;
+mod relay;
 mod routing;
 mod settings;
 mod store;
@@ -22,6 +23,7 @@ mod turns;
 
 pub use connect::{ConnectError, SeaStore};
 pub use migration::Migrator;
+pub use relay::PgRelay;
 
 use baton_engine::StoreError;
 use sea_orm::DbErr;
