@@ -5,6 +5,7 @@
 //! every fact the policy needs. That keeps the policy testable as a table.
 
 pub mod decision;
+pub mod hours;
 pub mod ids;
 pub mod people;
 pub mod settings;

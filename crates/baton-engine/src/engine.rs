@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use baton_core::decision::{self, AgentAnswer, Decision, Signals, Trigger};
+use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::{FieldError, HandoffSettings, Process};
@@ -398,8 +399,8 @@ impl Engine {
         }
     }
 
-    /// Re-routes unanswered live conversations until the process ends (B7), on the
-    /// timeout the settings name.
+    /// Until the process ends (B7): re-routes unanswered live conversations on the
+    /// timeout the settings name, and applies working hours that began or ended.
     pub async fn run_rerouting(self) {
         let mut tick = tokio::time::interval(self.inner.config.reroute_sweep);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -408,7 +409,25 @@ impl Engine {
             if let Err(error) = self.reroute_once().await {
                 tracing::warn!(%error, stage = "reroute", "re-routing failed");
             }
+            match self.inner.store.sweep_hours(Utc::now()).await {
+                Ok(assignments) => self.assigned(assignments),
+                Err(error) => tracing::warn!(%error, stage = "hours", "working hours pass failed"),
+            }
         }
+    }
+
+    pub async fn set_working_hours(
+        &self,
+        user: UserId,
+        hours: Option<WorkingHours>,
+    ) -> StoreResult<User> {
+        let drained = self
+            .inner
+            .store
+            .set_working_hours(user, hours, Utc::now())
+            .await?;
+        self.assigned(drained.assignments);
+        Ok(drained.value)
     }
 
     /// One re-routing pass; returns how many conversations moved.

@@ -3,6 +3,7 @@
 //! the edges.
 
 use baton_core::decision::{HandoffProcess, Trigger};
+use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::HandoffSettings;
@@ -20,6 +21,8 @@ pub struct User {
     pub capacity: u32,
     pub availability: Availability,
     pub open_conversations: u32,
+    /// `None`: always within hours (only the manual switch counts).
+    pub working_hours: Option<WorkingHours>,
 }
 
 impl User {

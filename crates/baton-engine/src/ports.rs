@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use baton_core::decision::AgentAnswer;
+use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::{FieldError, HandoffSettings};
@@ -75,6 +76,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         capacity: u32,
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<User>>;
+    /// Sets or clears (`None`) a user's working hours; outside them the user is away.
+    async fn set_working_hours(
+        &self,
+        id: UserId,
+        hours: Option<WorkingHours>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<User>>;
+    /// What time alone changes: hours that ended return unanswered live conversations
+    /// to the queue, hours that began take from it.
+    async fn sweep_hours(&self, now: DateTime<Utc>) -> StoreResult<Vec<Assignment>>;
     async fn create_team(&self, name: &str, members: &[UserId]) -> StoreResult<Team>;
     async fn teams(&self) -> StoreResult<Vec<Team>>;
     async fn create_inbox(&self, name: &str, kind: InboxKind) -> StoreResult<Inbox>;

@@ -13,7 +13,7 @@ use crate::api::{conversations, ops, people, settings};
         settings::get_settings, settings::put_settings, settings::simulate,
         settings::get_agent, settings::put_agent,
         people::create_user, people::list_users, people::get_user, people::create_token,
-        people::set_availability, people::set_capacity,
+        people::set_availability, people::set_capacity, people::set_working_hours,
         people::create_team, people::list_teams, people::create_inbox, people::list_inboxes,
         conversations::list, conversations::get_one, conversations::claim, conversations::assign,
         conversations::reply, conversations::close,

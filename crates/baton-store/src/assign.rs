@@ -17,7 +17,9 @@ use serde_json::json;
 
 use crate::convert::micros;
 use crate::entity::{conversation, user};
-use crate::routing::{drain, lock_routing, parse_route, release_capacity, strategy, take_capacity};
+use crate::routing::{
+    available_at, drain, lock_routing, parse_route, release_capacity, strategy, take_capacity,
+};
 use crate::turns::{audit, get, locked};
 use crate::{Result, backend};
 
@@ -255,4 +257,25 @@ pub(crate) async fn reroute_unanswered(
         });
     }
     Ok(moves)
+}
+
+/// The periodic pass for what time alone changes: users whose working hours ended give
+/// back their unanswered live conversations, and users whose hours began take from the
+/// queue. Callers hold the routing lock.
+pub(crate) async fn sweep_hours(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<Assignment>> {
+    let off_hours = user::Entity::find()
+        .filter(user::Column::WorkingHours.is_not_null())
+        .filter(user::Column::OpenCount.gt(0))
+        .all(db)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .filter(|u| u.availability == "available" && !available_at(u, now));
+    for user in off_hours {
+        requeue_unanswered(db, UserId(user.id), now).await?;
+    }
+    drain(db, now).await
 }

@@ -2,6 +2,7 @@
 //! written by hand, say) is a backend error, never a panic.
 
 use baton_core::decision::HandoffProcess;
+use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_engine::StoreError;
@@ -51,7 +52,40 @@ pub(crate) fn user(row: user::Model) -> Result<User> {
         permissions,
         capacity: u32::try_from(row.capacity).unwrap_or(0),
         open_conversations: u32::try_from(row.open_count).unwrap_or(0),
+        working_hours: row
+            .working_hours
+            .as_deref()
+            .map(working_hours)
+            .transpose()?,
     })
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredHours {
+    time_zone: String,
+    days: std::collections::BTreeMap<String, Vec<(String, String)>>,
+}
+
+pub(crate) fn working_hours(text: &str) -> Result<WorkingHours> {
+    let stored: StoredHours =
+        serde_json::from_str(text).map_err(|_| corrupt("working hours", text))?;
+    WorkingHours::parse(
+        &stored.time_zone,
+        stored.days.iter().map(|(d, s)| (d.as_str(), s.clone())),
+    )
+    .map_err(|_| corrupt("working hours", text))
+}
+
+pub(crate) fn working_hours_text(hours: &WorkingHours) -> String {
+    let stored = StoredHours {
+        time_zone: hours.time_zone().to_owned(),
+        days: hours
+            .days()
+            .into_iter()
+            .map(|(d, s)| (d.to_owned(), s))
+            .collect(),
+    };
+    serde_json::to_string(&stored).unwrap_or_default()
 }
 
 pub(crate) fn permissions(permissions: &[Permission]) -> String {

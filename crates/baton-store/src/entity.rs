@@ -28,6 +28,9 @@ pub mod user {
         /// close so that a capacity check is one conditional update.
         pub open_count: i64,
         pub last_assigned_at: Option<i64>,
+        /// JSON `{"time_zone": "...", "days": {"mon": [["09:00", "17:00"]]}}`; unset means
+        /// always within hours.
+        pub working_hours: Option<String>,
         pub created_at: i64,
     }
     no_relations!();

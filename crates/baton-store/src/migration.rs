@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(RouteStrategy),
             Box::new(HumanReplied),
             Box::new(AssignedAt),
+            Box::new(WorkingHoursColumn),
         ]
     }
 }
@@ -88,6 +89,30 @@ impl MigrationTrait for AssignedAt {
                 Table::alter()
                     .table("conversations")
                     .add_column(big_integer_null("assigned_at"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Per-user working hours (B7).
+#[derive(Debug)]
+struct WorkingHoursColumn;
+
+impl MigrationName for WorkingHoursColumn {
+    fn name(&self) -> &str {
+        "m20261124_000005_working_hours"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for WorkingHoursColumn {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("users")
+                    .add_column(text_null("working_hours"))
                     .to_owned(),
             )
             .await

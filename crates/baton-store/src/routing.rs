@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::convert::{micros, process, time};
+use crate::convert::{micros, process, time, working_hours};
 use crate::entity::{conversation, routing_cursor, user};
 use crate::turns::audit;
 use crate::{Result, backend};
@@ -64,7 +64,27 @@ pub(crate) struct Chosen {
     pub(crate) rule: String,
 }
 
-async fn candidates(db: &impl ConnectionTrait, route: &[UserId]) -> Result<Vec<Candidate>> {
+/// Whether a user row counts as available at `now`: the manual switch, and working
+/// hours when the user has them. Unreadable hours count as always (logged).
+pub(crate) fn available_at(row: &user::Model, now: DateTime<Utc>) -> bool {
+    if row.availability != Availability::Available.as_str() {
+        return false;
+    }
+    match row.working_hours.as_deref().map(working_hours) {
+        None => true,
+        Some(Ok(hours)) => hours.contains(now),
+        Some(Err(error)) => {
+            tracing::warn!(user = row.id, %error, "ignoring unreadable working hours");
+            true
+        }
+    }
+}
+
+async fn candidates(
+    db: &impl ConnectionTrait,
+    route: &[UserId],
+    now: DateTime<Utc>,
+) -> Result<Vec<Candidate>> {
     let rows = user::Entity::find()
         .filter(user::Column::Id.is_in(route.iter().map(|u| u.0)))
         .all(db)
@@ -75,7 +95,7 @@ async fn candidates(db: &impl ConnectionTrait, route: &[UserId]) -> Result<Vec<C
         .map(|u| Candidate {
             user_id: UserId(u.id),
             paid_seat: u.seat.parse::<Seat>().is_ok_and(Seat::is_paid),
-            available: u.availability == Availability::Available.as_str(),
+            available: available_at(&u, now),
             open_conversations: u32::try_from(u.open_count).unwrap_or(u32::MAX),
             capacity: u32::try_from(u.capacity).unwrap_or(0),
             last_assigned_at: u.last_assigned_at,
@@ -84,8 +104,12 @@ async fn candidates(db: &impl ConnectionTrait, route: &[UserId]) -> Result<Vec<C
 }
 
 /// Whether anyone on the route could answer now (chooses the visitor message).
-pub(crate) async fn anyone_available(db: &impl ConnectionTrait, route: &[UserId]) -> Result<bool> {
-    Ok(candidates(db, route)
+pub(crate) async fn anyone_available(
+    db: &impl ConnectionTrait,
+    route: &[UserId],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(candidates(db, route, now)
         .await?
         .iter()
         .any(|c| c.paid_seat && c.available))
@@ -139,7 +163,7 @@ pub(crate) async fn take_capacity(
         return Ok(None);
     }
     let cursor = lock_routing(db).await?;
-    let candidates = candidates(db, route).await?;
+    let candidates = candidates(db, route, now).await?;
     let plan = plan(strategy, &candidates, cursor.map(UserId), mode);
     for user_id in &plan.order {
         let mut update = user::Entity::update_many()

@@ -2,6 +2,7 @@
 //! module that owns the change, and commits.
 
 use async_trait::async_trait;
+use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
@@ -122,6 +123,39 @@ impl Store for SeaStore {
                 value: people::get_user(&txn, id).await?,
                 assignments,
             }
+        })
+    }
+
+    async fn set_working_hours(
+        &self,
+        id: UserId,
+        hours: Option<WorkingHours>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<User>> {
+        in_txn!(self, |txn| {
+            lock_routing(&txn).await?;
+            people::user_row(&txn, id).await?;
+            user::Entity::update_many()
+                .col_expr(
+                    user::Column::WorkingHours,
+                    Expr::value(hours.as_ref().map(convert::working_hours_text)),
+                )
+                .filter(user::Column::Id.eq(id.0))
+                .exec(&txn)
+                .await
+                .map_err(backend)?;
+            let assignments = assign::sweep_hours(&txn, now).await?;
+            Drained {
+                value: people::get_user(&txn, id).await?,
+                assignments,
+            }
+        })
+    }
+
+    async fn sweep_hours(&self, now: DateTime<Utc>) -> StoreResult<Vec<Assignment>> {
+        in_txn!(self, |txn| {
+            lock_routing(&txn).await?;
+            assign::sweep_hours(&txn, now).await?
         })
     }
 

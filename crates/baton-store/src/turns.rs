@@ -349,7 +349,7 @@ async fn hand_off(
         take_capacity(db, &route, mode(plan.process), *strategy, now).await?;
     let available = match plan.process {
         HandoffProcess::Live => chosen.is_some(),
-        HandoffProcess::Async => anyone_available(db, &route).await?,
+        HandoffProcess::Async => anyone_available(db, &route, now).await?,
     };
     let route_json = serde_json::to_string(&route.iter().map(|u| u.0).collect::<Vec<_>>())
         .map_err(|e| StoreError::Backend(e.to_string()))?;

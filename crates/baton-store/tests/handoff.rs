@@ -99,6 +99,7 @@ on_both!(
     manual_assignment_never_overrides_an_owner_silently,
     going_away_requeues_live_conversations_nobody_answered,
     unanswered_live_conversations_move_after_the_timeout,
+    working_hours_make_a_user_away_outside_them,
 );
 
 const AVAILABLE: &str = "available now";
@@ -665,4 +666,62 @@ async fn unanswered_live_conversations_move_after_the_timeout(db: Db) {
         store.conversation(silent).await.expect("get").assignee,
         Assignee::User(u1)
     );
+}
+
+fn hours(days: &[&str], start: &str, end: &str) -> baton_core::hours::WorkingHours {
+    baton_core::hours::WorkingHours::parse(
+        "Europe/Rome",
+        days.iter()
+            .map(|d| (*d, vec![(start.to_owned(), end.to_owned())])),
+    )
+    .expect("hours")
+}
+
+async fn working_hours_make_a_user_away_outside_them(db: Db) {
+    let store = &db.store;
+    let w = world(store, Process::Live, &[(Seat::Service, 5)]).await;
+    let u0 = w.users[0];
+    let never = hours(&[], "09:00", "17:00");
+    let always = hours(
+        &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "00:00",
+        "24:00",
+    );
+    // outside hours: a live handoff waits, whatever the manual switch says
+    store
+        .set_working_hours(u0, Some(never.clone()), Utc::now())
+        .await
+        .expect("hours");
+    let (waiting, assignee, message) = hand_off(store, &w).await;
+    assert_eq!((assignee, message.as_str()), (None, UNAVAILABLE));
+    // hours that cover now: the queue drains to the user at once
+    let begun = store
+        .set_working_hours(u0, Some(always), Utc::now())
+        .await
+        .expect("hours");
+    assert_eq!(begun.assignments.len(), 1);
+    assert_eq!(begun.assignments[0].conversation_id, waiting);
+    // hours that end give back unanswered live conversations
+    let ended = store
+        .set_working_hours(u0, Some(never), Utc::now())
+        .await
+        .expect("hours");
+    assert_eq!(ended.value.open_conversations, 0);
+    assert!(store.conversation(waiting).await.expect("get").queued);
+    // the periodic pass follows the clock: Monday 10:00 in Rome is within 9–17...
+    let monday_ten = chrono::DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+        .expect("instant")
+        .to_utc();
+    let monday_six = monday_ten + chrono::Duration::hours(8);
+    store
+        .set_working_hours(u0, Some(hours(&["mon"], "09:00", "17:00")), monday_six)
+        .await
+        .expect("hours");
+    assert!(store.conversation(waiting).await.expect("get").queued);
+    let swept = store.sweep_hours(monday_ten).await.expect("sweep");
+    assert_eq!(swept.len(), 1);
+    // ...and Monday 18:00 is not: the unanswered conversation goes back
+    store.sweep_hours(monday_six).await.expect("sweep");
+    assert!(store.conversation(waiting).await.expect("get").queued);
+    assert_eq!(store.user(u0).await.expect("user").open_conversations, 0);
 }

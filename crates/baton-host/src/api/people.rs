@@ -4,6 +4,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
+use std::collections::BTreeMap;
+
+use baton_core::hours::WorkingHours;
 use baton_core::ids::UserId;
 use baton_core::people::{Availability, Permission, Seat};
 use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User};
@@ -25,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/tokens", post(create_token))
         .route("/api/v1/users/{id}/availability", put(set_availability))
         .route("/api/v1/users/{id}/capacity", put(set_capacity))
+        .route("/api/v1/users/{id}/working_hours", put(set_working_hours))
         .route("/api/v1/teams", post(create_team).get(list_teams))
         .route("/api/v1/inboxes", post(create_inbox).get(list_inboxes))
 }
@@ -41,6 +45,38 @@ pub struct UserDto {
     /// `available` or `away`.
     pub availability: String,
     pub open_conversations: u32,
+    /// Null: always within hours (only `availability` counts).
+    pub working_hours: Option<WorkingHoursDto>,
+}
+
+/// Working hours in the user's time zone; outside them the user counts as away.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingHoursDto {
+    /// IANA name, e.g. `Europe/Rome`.
+    pub time_zone: String,
+    /// Per day (`mon`..`sun`), `[start, end)` spans as `["09:00", "17:30"]`; a missing
+    /// day is off.
+    #[schema(value_type = Object)]
+    pub days: BTreeMap<String, Vec<[String; 2]>>,
+}
+
+impl From<&WorkingHours> for WorkingHoursDto {
+    fn from(hours: &WorkingHours) -> Self {
+        WorkingHoursDto {
+            time_zone: hours.time_zone().to_owned(),
+            days: hours
+                .days()
+                .into_iter()
+                .map(|(day, spans)| {
+                    (
+                        day.to_owned(),
+                        spans.into_iter().map(|(s, e)| [s, e]).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 impl From<User> for UserDto {
@@ -58,6 +94,7 @@ impl From<User> for UserDto {
             capacity: u.capacity,
             availability: u.availability.as_str().to_owned(),
             open_conversations: u.open_conversations,
+            working_hours: u.working_hours.as_ref().map(WorkingHoursDto::from),
         }
     }
 }
@@ -233,6 +270,33 @@ pub(crate) async fn set_capacity(
         .engine
         .set_capacity(UserId(id), capacity(body.capacity)?)
         .await?;
+    Ok(ApiJson(user.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}/working_hours", tag = "users",
+    params(("id" = i64, Path)), request_body = Option<WorkingHoursDto>,
+    responses((status = 200, body = UserDto), (status = 422, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn set_working_hours(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Option<WorkingHoursDto>>,
+) -> Result<ApiJson<UserDto>, ApiError> {
+    staff.require_self_or_admin(id)?;
+    let hours = body
+        .map(|dto| {
+            WorkingHours::parse(
+                &dto.time_zone,
+                dto.days.iter().map(|(day, spans)| {
+                    let spans = spans.iter().map(|[s, e]| (s.clone(), e.clone())).collect();
+                    (day.as_str(), spans)
+                }),
+            )
+        })
+        .transpose()
+        .map_err(ApiError::Invalid)?;
+    let user = state.engine.set_working_hours(UserId(id), hours).await?;
     Ok(ApiJson(user.into()))
 }
 
