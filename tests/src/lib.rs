@@ -689,10 +689,16 @@ impl Server {
 
     /// Opens the SSE stream of a conversation, replaying after `last_event_id`.
     pub async fn events(&self, visitor: &Visitor<'_>, last_event_id: Option<i64>) -> EventStream {
+        let path = format!("/api/v1/chat/conversations/{}/events", visitor.id);
+        self.sse(&path, &visitor.token, last_event_id).await
+    }
+
+    /// Opens any server-sent event stream of the server with `token`.
+    pub async fn sse(&self, path: &str, token: &str, last_event_id: Option<i64>) -> EventStream {
         let mut req = self
             .client
-            .get(self.url(&format!("/api/v1/chat/conversations/{}/events", visitor.id)))
-            .bearer_auth(&visitor.token)
+            .get(self.url(path))
+            .bearer_auth(token)
             .header("accept", "text/event-stream")
             // The stream stays open: no overall timeout, `next` has its own.
             .timeout(Duration::from_secs(3600));

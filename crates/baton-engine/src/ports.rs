@@ -187,5 +187,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- outbox and audit -----------------------------------------------------------
     async fn pending_outbox(&self, limit: u64) -> StoreResult<Vec<OutboxItem>>;
     async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
-    async fn audit(&self, limit: u64) -> StoreResult<Vec<AuditEvent>>;
+    /// Audit events newest first, at most `limit`, only those with an id below `before`
+    /// when given (the next page).
+    async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>>;
 }

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{conversations, ops, people, settings};
+use crate::api::{conversations, events, ops, people, settings};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -16,7 +16,7 @@ use crate::api::{conversations, ops, people, settings};
         people::set_availability, people::set_capacity, people::set_working_hours,
         people::create_team, people::list_teams, people::create_inbox, people::list_inboxes,
         conversations::list, conversations::get_one, conversations::claim, conversations::assign,
-        conversations::reply, conversations::close,
+        conversations::reply, conversations::close, events::events,
         baton_channel_chat::openapi::create_conversation,
         baton_channel_chat::openapi::post_message,
         baton_channel_chat::openapi::list_messages,

@@ -421,8 +421,12 @@ impl Store for SeaStore {
         Ok(())
     }
 
-    async fn audit(&self, limit: u64) -> StoreResult<Vec<AuditEvent>> {
-        Ok(audit::Entity::find()
+    async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>> {
+        let mut query = audit::Entity::find();
+        if let Some(before) = before {
+            query = query.filter(audit::Column::Id.lt(before));
+        }
+        Ok(query
             .order_by_desc(audit::Column::Id)
             .limit(limit)
             .all(&self.db)

@@ -517,7 +517,19 @@ pub(crate) async fn close(
     if let (true, Some(holder)) = (row.assignee_kind == "user", row.assignee_user_id) {
         release_capacity(db, UserId(holder)).await?;
     }
-    audit(db, now, "closed", Some(actor), Some(id), json!({})).await?;
+    // The assignee is recorded so that replaying the log reproduces every user's load.
+    let released = (row.assignee_kind == "user")
+        .then_some(row.assignee_user_id)
+        .flatten();
+    audit(
+        db,
+        now,
+        "closed",
+        Some(actor),
+        Some(id),
+        json!({"released_user_id": released}),
+    )
+    .await?;
     let assignments = drain(db, now).await?;
     Ok((get(db, id).await?, assignments))
 }

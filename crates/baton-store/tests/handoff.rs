@@ -292,7 +292,7 @@ async fn round_robin_is_fair_and_skips_the_unseated(db: Db) {
     }
     let u = &w.users;
     assert_eq!(order, vec![u[0], u[2], u[3], u[0], u[2], u[3]]);
-    let audit = store.audit(1).await.expect("audit");
+    let audit = store.audit(1, None).await.expect("audit");
     let rule = audit[0].detail["rule"]
         .as_str()
         .unwrap_or_default()
@@ -386,7 +386,7 @@ async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
     let store = &db.store;
     let w = world(store, Process::Live, &[(Seat::None, 5)]).await;
     let before = store.settings().await.expect("settings").version;
-    let audit_before = store.audit(100).await.expect("audit").len();
+    let audit_before = store.audit(100, None).await.expect("audit").len();
     let mut bad = w.settings.clone();
     bad.destination = Some(Destination::UsersAndTeams {
         inbox_id: InboxId(1),
@@ -399,7 +399,10 @@ async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
         other => panic!("{other:?}"),
     }
     assert_eq!(store.settings().await.expect("settings").version, before);
-    assert_eq!(store.audit(100).await.expect("audit").len(), audit_before);
+    assert_eq!(
+        store.audit(100, None).await.expect("audit").len(),
+        audit_before
+    );
 }
 
 async fn concurrent_handoffs_closes_and_availability_changes_keep_every_invariant(db: Db) {
@@ -501,7 +504,7 @@ async fn balanced_routing_prefers_the_least_loaded_then_the_longest_idle(db: Db)
     // all hold one again: the longest idle (u0, assigned first) goes next, then u2
     assert_eq!(hand_off(store, &w).await.1, Some(u[0]));
     assert_eq!(hand_off(store, &w).await.1, Some(u[2]));
-    let rule = store.audit(1).await.expect("audit")[0].detail["rule"].to_string();
+    let rule = store.audit(1, None).await.expect("audit")[0].detail["rule"].to_string();
     assert!(rule.contains("balanced"), "{rule}");
 }
 
@@ -603,7 +606,7 @@ async fn going_away_requeues_live_conversations_nobody_answered(db: Db) {
     assert_eq!(back.assignments[0].conversation_id, silent);
     assert!(
         store
-            .audit(20)
+            .audit(20, None)
             .await
             .expect("audit")
             .iter()

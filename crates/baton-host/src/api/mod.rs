@@ -1,6 +1,7 @@
 //! The staff-side HTTP API, one module per section of `API.md`.
 
 pub mod conversations;
+pub mod events;
 pub mod ops;
 pub mod people;
 pub mod settings;

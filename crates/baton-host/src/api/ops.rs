@@ -88,6 +88,8 @@ pub(crate) async fn openapi() -> impl IntoResponse {
 pub struct AuditQuery {
     /// How many events, newest first (default 100, at most 1000).
     pub limit: Option<u64>,
+    /// Only events with a smaller id: pass the last id of a page to get the next one.
+    pub before: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,7 +120,7 @@ pub(crate) async fn audit(
     if limit == 0 || limit > 1000 {
         return Err(ApiError::invalid("limit", "between 1 and 1000"));
     }
-    let events = state.engine.store().audit(limit).await?;
+    let events = state.engine.store().audit(limit, query.before).await?;
     Ok(ApiJson(AuditEvents {
         events: events
             .into_iter()
