@@ -42,3 +42,7 @@ id!(
     /// One message of a conversation.
     MessageId
 );
+id!(
+    /// A help-desk ticket made from a conversation.
+    TicketId
+);

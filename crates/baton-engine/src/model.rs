@@ -4,7 +4,7 @@
 
 use baton_core::decision::{HandoffProcess, Trigger};
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::HandoffSettings;
 use std::sync::Arc;
@@ -129,7 +129,22 @@ pub struct Conversation {
     pub handoff: Option<HandoffRecord>,
     /// Waiting in the queue for an eligible user.
     pub queued: bool,
+    /// The help-desk ticket the handoff made, if any.
+    pub ticket_id: Option<TicketId>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A help-desk ticket (F5). Its owner is its conversation's assignee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub conversation_id: ConversationId,
+    pub owner_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
+    pub inbox_id: InboxId,
+    pub source_channel: String,
+    pub status: String,
+    pub priority: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,14 +7,14 @@
 use async_trait::async_trait;
 use baton_core::decision::AgentAnswer;
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::{FieldError, HandoffSettings};
 use chrono::{DateTime, Utc};
 
 use crate::model::{
     Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
@@ -181,6 +181,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         actor: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<Conversation>>;
+    async fn ticket(&self, id: TicketId) -> StoreResult<Ticket>;
     /// How many conversations wait for an eligible user.
     async fn queue_length(&self) -> StoreResult<u64>;
 

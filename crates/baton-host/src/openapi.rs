@@ -16,7 +16,7 @@ use crate::api::{conversations, events, ops, people, settings};
         people::set_availability, people::set_capacity, people::set_working_hours,
         people::create_team, people::list_teams, people::create_inbox, people::list_inboxes,
         conversations::list, conversations::get_one, conversations::claim, conversations::assign,
-        conversations::reply, conversations::close, events::events,
+        conversations::reply, conversations::close, conversations::ticket, events::events,
         baton_channel_chat::openapi::create_conversation,
         baton_channel_chat::openapi::post_message,
         baton_channel_chat::openapi::list_messages,

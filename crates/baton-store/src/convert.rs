@@ -3,7 +3,7 @@
 
 use baton_core::decision::HandoffProcess;
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_engine::StoreError;
 use baton_engine::model::{
@@ -161,6 +161,7 @@ pub(crate) fn conversation(row: conversation::Model) -> Result<Conversation> {
         inbox_id: row.inbox_id.map(InboxId),
         handoff,
         queued: row.queued,
+        ticket_id: row.ticket_id.map(TicketId),
         created_at: time(row.created_at),
     })
 }

@@ -151,6 +151,8 @@ pub mod conversation {
         pub human_replied: bool,
         /// When the current assignee got it (unix microseconds).
         pub assigned_at: Option<i64>,
+        /// The help-desk ticket the handoff made, if any.
+        pub ticket_id: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
     }
@@ -205,6 +207,29 @@ pub mod audit {
         pub actor_user_id: Option<i64>,
         pub conversation_id: Option<i64>,
         pub detail: String,
+    }
+    no_relations!();
+}
+
+pub mod ticket {
+    use sea_orm::entity::prelude::*;
+    /// A help-desk ticket; its owner is its conversation's assignee.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tickets")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub conversation_id: i64,
+        pub inbox_id: i64,
+        pub team_id: Option<i64>,
+        pub source_channel: String,
+        pub status: String,
+        pub priority: String,
+        /// JSON object of free properties.
+        pub properties: String,
+        pub created_at: i64,
+        pub updated_at: i64,
     }
     no_relations!();
 }

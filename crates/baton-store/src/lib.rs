@@ -19,6 +19,7 @@ mod relay;
 mod routing;
 mod settings;
 mod store;
+mod tickets;
 mod turns;
 
 pub use connect::{ConnectError, SeaStore};

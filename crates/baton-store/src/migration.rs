@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(HumanReplied),
             Box::new(AssignedAt),
             Box::new(WorkingHoursColumn),
+            Box::new(Tickets),
         ]
     }
 }
@@ -113,6 +114,47 @@ impl MigrationTrait for WorkingHoursColumn {
                 Table::alter()
                     .table("users")
                     .add_column(text_null("working_hours"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Help-desk tickets made by handoffs (F5), and the conversation's link to its ticket.
+#[derive(Debug)]
+struct Tickets;
+
+impl MigrationName for Tickets {
+    fn name(&self) -> &str {
+        "m20261124_000006_tickets"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Tickets {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("tickets")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("conversation_id").unique_key())
+                    .col(big_integer("inbox_id"))
+                    .col(big_integer_null("team_id"))
+                    .col(string("source_channel"))
+                    .col(string("status"))
+                    .col(string("priority"))
+                    .col(text("properties"))
+                    .col(big_integer("created_at"))
+                    .col(big_integer("updated_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("conversations")
+                    .add_column(big_integer_null("ticket_id"))
                     .to_owned(),
             )
             .await

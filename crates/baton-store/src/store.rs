@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
     Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -370,6 +370,10 @@ impl Store for SeaStore {
             let (value, assignments) = turns::close(&txn, id, actor, now).await?;
             Drained { value, assignments }
         })
+    }
+
+    async fn ticket(&self, id: TicketId) -> StoreResult<Ticket> {
+        crate::tickets::get(&self.db, id).await
     }
 
     async fn queue_length(&self) -> StoreResult<u64> {

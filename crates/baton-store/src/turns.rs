@@ -9,6 +9,7 @@ use baton_engine::model::{
     TurnAction, TurnOutcome, View, Visitor,
 };
 use baton_routing::expand_destination;
+use baton_ticketing::Activity;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -134,6 +135,7 @@ pub(crate) async fn create_conversation(
         route_strategy: Set(None),
         human_replied: Set(false),
         assigned_at: Set(None),
+        ticket_id: Set(None),
         created_at: Set(micros(now)),
         updated_at: Set(micros(now)),
         ..Default::default()
@@ -277,6 +279,9 @@ pub(crate) async fn commit_turn(
     let action = if row.assignee_kind == "agent" {
         turn.action
     } else {
+        crate::tickets::record(db, turn.conversation_id, Activity::VisitorWrote, now)
+            .await
+            .map_err(Some)?;
         TurnAction::Store
     };
     let mut replies = Vec::new();
@@ -342,8 +347,8 @@ async fn hand_off(
         )
         .into());
     };
-    let team_ids: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
-    let members = team_members(db, &team_ids).await?;
+    let team_keys: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
+    let members = team_members(db, &team_keys).await?;
     let route = expand_destination(user_ids, members.into_iter().map(|(_, u)| UserId(u)));
     let chosen: Option<Chosen> =
         take_capacity(db, &route, mode(plan.process), *strategy, now).await?;
@@ -394,6 +399,7 @@ async fn hand_off(
         .exec(db)
         .await
         .map_err(backend)?;
+    let ticket = crate::tickets::create_for_handoff(db, row, *inbox_id, team_ids, now).await?;
     let text = if available {
         &plan.settings.messages.available
     } else {
@@ -436,6 +442,7 @@ async fn hand_off(
             ),
             "explanation": plan.explanation,
             "settings_version": plan.settings_version,
+            "ticket_id": ticket.map(|t| t.0),
         }),
     )
     .await?;
@@ -471,6 +478,7 @@ pub(crate) async fn staff_reply(
             "only the assignee replies; claim the conversation first".into(),
         ));
     }
+    crate::tickets::record(db, id, Activity::HumanReplied, now).await?;
     // A human answered: from now on the conversation is theirs even if they go away.
     conversation::Entity::update_many()
         .col_expr(conversation::Column::HumanReplied, Expr::value(true))
@@ -517,6 +525,7 @@ pub(crate) async fn close(
     if let (true, Some(holder)) = (row.assignee_kind == "user", row.assignee_user_id) {
         release_capacity(db, UserId(holder)).await?;
     }
+    crate::tickets::record(db, id, Activity::Closed, now).await?;
     // The assignee is recorded so that replaying the log reproduces every user's load.
     let released = (row.assignee_kind == "user")
         .then_some(row.assignee_user_id)

@@ -100,6 +100,7 @@ on_both!(
     going_away_requeues_live_conversations_nobody_answered,
     unanswered_live_conversations_move_after_the_timeout,
     working_hours_make_a_user_away_outside_them,
+    help_desk_handoffs_make_tickets_that_follow_the_conversation,
 );
 
 const AVAILABLE: &str = "available now";
@@ -727,4 +728,76 @@ async fn working_hours_make_a_user_away_outside_them(db: Db) {
     store.sweep_hours(monday_six).await.expect("sweep");
     assert!(store.conversation(waiting).await.expect("get").queued);
     assert_eq!(store.user(u0).await.expect("user").open_conversations, 0);
+}
+
+async fn visitor_writes(store: &SeaStore, id: ConversationId, text: &str) {
+    store
+        .commit_turn(Turn {
+            conversation_id: id,
+            text: text.into(),
+            client_message_id: None,
+            action: TurnAction::Store,
+            now: Utc::now(),
+        })
+        .await
+        .expect("turn");
+}
+
+async fn help_desk_handoffs_make_tickets_that_follow_the_conversation(db: Db) {
+    let store = &db.store;
+    let mut w = world(store, Process::Live, &[(Seat::Service, 5)]).await;
+    let u0 = w.users[0];
+    let (id, assignee, _) = hand_off(store, &w).await;
+    assert_eq!(assignee, Some(u0));
+    let ticket_id = store
+        .conversation(id)
+        .await
+        .expect("get")
+        .ticket_id
+        .expect("a help desk handoff makes a ticket");
+    let status = |ticket: baton_engine::model::Ticket| ticket.status;
+    let ticket = store.ticket(ticket_id).await.expect("ticket");
+    assert_eq!(ticket.conversation_id, id);
+    assert_eq!(ticket.owner_id, Some(u0), "the owner is the assignee");
+    assert_eq!(ticket.source_channel, "chat");
+    assert!(ticket.team_id.is_some(), "the destination team");
+    assert_eq!(
+        (ticket.status.as_str(), ticket.priority.as_str()),
+        ("new", "medium")
+    );
+    visitor_writes(store, id, "hello?").await;
+    assert_eq!(status(store.ticket(ticket_id).await.expect("t")), "new");
+    store
+        .staff_reply(id, u0, "Hi, looking into it", Utc::now())
+        .await
+        .expect("reply");
+    assert_eq!(
+        status(store.ticket(ticket_id).await.expect("t")),
+        "waiting_on_contact"
+    );
+    visitor_writes(store, id, "thanks, any news?").await;
+    assert_eq!(
+        status(store.ticket(ticket_id).await.expect("t")),
+        "waiting_on_us"
+    );
+    store.close(id, u0, Utc::now()).await.expect("close");
+    assert_eq!(status(store.ticket(ticket_id).await.expect("t")), "closed");
+
+    // a plain inbox makes no ticket
+    let inbox = store
+        .create_inbox("Sales", InboxKind::Inbox)
+        .await
+        .expect("inbox");
+    if let Some(Destination::UsersAndTeams { inbox_id, .. }) = &mut w.settings.destination {
+        *inbox_id = inbox.id;
+    }
+    let (plain, _, _) = hand_off(store, &w).await;
+    assert_eq!(
+        store.conversation(plain).await.expect("get").ticket_id,
+        None
+    );
+    assert!(matches!(
+        store.ticket(baton_core::ids::TicketId(999)).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

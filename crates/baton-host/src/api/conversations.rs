@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use baton_core::ids::{ConversationId, UserId};
+use baton_core::ids::{ConversationId, TicketId, UserId};
 use baton_core::people::Permission;
 use baton_engine::model::{Assignee, Conversation, View};
 use baton_http::{ApiError, ApiJson, ApiPath, ApiQuery, MAX_TEXT_BYTES};
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/assign", post(assign))
         .route("/api/v1/conversations/{id}/messages", post(reply))
         .route("/api/v1/conversations/{id}/close", post(close))
+        .route("/api/v1/tickets/{id}", get(ticket))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,7 +99,7 @@ impl From<Conversation> for ConversationDto {
                 at: h.at.to_rfc3339(),
                 summary: h.summary,
             }),
-            ticket_id: None,
+            ticket_id: c.ticket_id.map(|t| t.0),
             queued: c.queued,
             inbox_id: c.inbox_id.map(|i| i.0),
             visitor: VisitorDto {
@@ -271,4 +272,41 @@ pub(crate) async fn close(
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let conversation = state.engine.close(ConversationId(id), user.id).await?;
     Ok(ApiJson(conversation.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDto {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// The conversation's assignee.
+    pub owner_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub inbox_id: i64,
+    pub source_channel: String,
+    /// `new`, `waiting_on_contact`, `waiting_on_us` or `closed`.
+    pub status: String,
+    /// `low`, `medium`, `high` or `urgent`.
+    pub priority: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = TicketDto), (status = 404, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn ticket(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<TicketDto>, ApiError> {
+    let t = state.engine.store().ticket(TicketId(id)).await?;
+    Ok(ApiJson(TicketDto {
+        id: t.id.0,
+        conversation_id: t.conversation_id.0,
+        owner_id: t.owner_id.map(|u| u.0),
+        team_id: t.team_id.map(|t| t.0),
+        inbox_id: t.inbox_id.0,
+        source_channel: t.source_channel,
+        status: t.status,
+        priority: t.priority,
+    }))
 }
