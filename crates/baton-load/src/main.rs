@@ -48,6 +48,10 @@ struct Args {
     /// The `baton` binary (default: next to this one).
     #[arg(long)]
     baton: Option<PathBuf>,
+    /// Hosts sharing the database (PostgreSQL only); above 1 the run is also made on one
+    /// host, for the comparison.
+    #[arg(long, default_value_t = 1)]
+    hosts: usize,
 }
 
 const TOKEN: &str = "load-run-owner-token-0123456789";
@@ -55,8 +59,11 @@ const USERS: usize = 8;
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    if args.conversations == 0 || args.messages == 0 {
-        bail!("--conversations and --messages must be at least 1");
+    if args.conversations == 0 || args.messages == 0 || args.hosts == 0 {
+        bail!("--conversations, --messages and --hosts must be at least 1");
+    }
+    if args.hosts > 1 && args.database != "postgres" {
+        bail!("several hosts share a PostgreSQL database: add --database postgres");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -72,19 +79,41 @@ async fn run(args: Args) -> Result<()> {
         args.conversations, args.messages, args.database
     );
 
+    let mut databases = Vec::new();
     let http_url = database_url(&args, dir.path(), "http")?;
-    let http = http_run(&args, &http_url).await?;
-    http.print("HTTP pipeline");
+    let http = http_run(&args, &http_url, 1).await?;
+    http.print("HTTP, 1 host");
+    databases.push(http_url);
+    let several = if args.hosts > 1 {
+        let url = database_url(&args, dir.path(), "hosts")?;
+        let figures = http_run(&args, &url, args.hosts).await?;
+        figures.print(&format!("HTTP, {} hosts", args.hosts));
+        databases.push(url);
+        Some(figures)
+    } else {
+        None
+    };
 
     let raw_url = database_url(&args, dir.path(), "raw")?;
     let raw = raw_run(&args, &raw_url).await?;
     raw.print("raw store writes");
+    databases.push(raw_url);
 
     println!(
-        "ratio: HTTP pipeline reaches {:.0}% of the raw store write rate",
+        "ratio: HTTP pipeline on 1 host reaches {:.0}% of the raw store write rate",
         100.0 * http.rate() / raw.rate()
     );
-    for (url, schema) in [http_url, raw_url] {
+    if let Some(several) = several {
+        println!(
+            "ratio: {} hosts reach {:.0}% of the raw rate; handoffs/s {:.2}x and p99 handoff latency {:.2}x of one host",
+            args.hosts,
+            100.0 * several.rate() / raw.rate(),
+            several.handoff_rate() / http.handoff_rate(),
+            several.handoff_percentile(0.99).as_secs_f64()
+                / http.handoff_percentile(0.99).as_secs_f64().max(1e-9),
+        );
+    }
+    for (url, schema) in databases {
         if let Some(schema) = schema {
             drop_schema(&url, &schema).await?;
         }
@@ -122,33 +151,59 @@ fn database_url(args: &Args, dir: &Path, name: &str) -> Result<(String, Option<S
 }
 
 struct Figures {
-    messages: usize,
     elapsed: Duration,
-    latencies: Vec<Duration>,
+    /// Every message's latency, and whether it was a handoff.
+    latencies: Vec<(Duration, bool)>,
+}
+
+fn percentile(mut sorted: Vec<Duration>, p: f64) -> Duration {
+    sorted.sort();
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
 }
 
 impl Figures {
     fn rate(&self) -> f64 {
-        self.messages as f64 / self.elapsed.as_secs_f64()
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn handoff_rate(&self) -> f64 {
+        self.latencies.iter().filter(|(_, h)| *h).count() as f64 / self.elapsed.as_secs_f64()
     }
 
     fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted.get(index).copied().unwrap_or_default()
+        percentile(self.latencies.iter().map(|(d, _)| *d).collect(), p)
+    }
+
+    /// Latency of the handoff requests: the assignment is made inside them.
+    fn handoff_percentile(&self, p: f64) -> Duration {
+        percentile(
+            self.latencies
+                .iter()
+                .filter(|(_, h)| *h)
+                .map(|(d, _)| *d)
+                .collect(),
+            p,
+        )
     }
 
     fn print(&self, label: &str) {
         println!(
-            "{label:>18}: {:>8.0} messages/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} messages in {:.2} s)",
+            "{label:>18}: {:>8.0} messages/s   p50 {:>7.2} ms   p99 {:>7.2} ms   handoffs {:>6.0}/s, p99 {:>7.2} ms   ({} messages in {:.2} s)",
             self.rate(),
             self.percentile(0.50).as_secs_f64() * 1e3,
             self.percentile(0.99).as_secs_f64() * 1e3,
-            self.messages,
+            self.handoff_rate(),
+            self.handoff_percentile(0.99).as_secs_f64() * 1e3,
+            self.latencies.len(),
             self.elapsed.as_secs_f64()
         );
     }
+}
+
+/// Whether message `m` of conversation `index` hands off (see [`text`]).
+fn hands_off(index: usize, m: usize) -> bool {
+    index.is_multiple_of(2) && m == 0
 }
 
 fn text(conversation: usize, message: usize) -> String {
@@ -159,10 +214,10 @@ fn text(conversation: usize, message: usize) -> String {
     }
 }
 
-type Task = tokio::task::JoinHandle<Result<Vec<Duration>>>;
+type Task = tokio::task::JoinHandle<Result<Vec<(Duration, bool)>>>;
 
 /// Waits for every conversation's task and pools their latencies.
-async fn join(tasks: Vec<Task>) -> Result<Vec<Duration>> {
+async fn join(tasks: Vec<Task>) -> Result<Vec<(Duration, bool)>> {
     let mut latencies = Vec::new();
     for task in tasks {
         latencies.extend(task.await??);
@@ -251,10 +306,19 @@ async fn call(
     Ok(value)
 }
 
-async fn http_run(args: &Args, database: &(String, Option<String>)) -> Result<Figures> {
-    let server = start(args, database)?;
+async fn http_run(
+    args: &Args,
+    database: &(String, Option<String>),
+    hosts: usize,
+) -> Result<Figures> {
+    // One after the other: the first runs the migrations the others find done.
+    let mut servers = Vec::with_capacity(hosts);
+    for _ in 0..hosts {
+        servers.push(start(args, database)?);
+    }
     let client = reqwest::Client::new();
-    let base = server.url.clone();
+    let base = servers[0].url.clone();
+    let bases: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
     let post = reqwest::Method::POST;
     let mut users = Vec::new();
     for i in 0..USERS {
@@ -313,7 +377,9 @@ async fn http_run(args: &Args, database: &(String, Option<String>)) -> Result<Fi
     let mut tasks: Vec<Task> = Vec::new();
     for (index, (id, token)) in conversations.into_iter().enumerate() {
         let client = client.clone();
-        let url = format!("{base}/api/v1/chat/conversations/{id}/messages");
+        // Conversations are spread over the hosts, as a load balancer would.
+        let host = &bases[index % bases.len()];
+        let url = format!("{host}/api/v1/chat/conversations/{id}/messages");
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(messages);
             for m in 0..messages {
@@ -326,19 +392,15 @@ async fn http_run(args: &Args, database: &(String, Option<String>)) -> Result<Fi
                     json!({"text": text(index, m), "client_message_id": format!("{index}-{m}")}),
                 )
                 .await?;
-                latencies.push(sent.elapsed());
+                latencies.push((sent.elapsed(), hands_off(index, m)));
             }
             Ok(latencies)
         }));
     }
     let latencies = join(tasks).await?;
     let elapsed = started.elapsed();
-    drop(server);
-    Ok(Figures {
-        messages: latencies.len(),
-        elapsed,
-        latencies,
-    })
+    drop(servers);
+    Ok(Figures { elapsed, latencies })
 }
 
 // --- raw store writes -------------------------------------------------------------------
@@ -421,14 +483,13 @@ async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Resul
                         now: chrono::Utc::now(),
                     })
                     .await?;
-                latencies.push(sent.elapsed());
+                latencies.push((sent.elapsed(), hands_off(index, m)));
             }
             Ok(latencies)
         }));
     }
     let latencies = join(tasks).await?;
     Ok(Figures {
-        messages: latencies.len(),
         elapsed: started.elapsed(),
         latencies,
     })
