@@ -1,6 +1,7 @@
 //! Structural rules of the workspace, checked by `cargo xtask tidy` and by a test:
 //!
-//! 1. the pure crates (`baton-core`, `baton-routing`, `baton-ticketing`) depend, through normal dependencies,
+//! 1. the pure crates (`baton-core`, `baton-routing`, `baton-ticketing`, `baton-workflows`)
+//!    depend, through normal dependencies,
 //!    on nothing that does IO or runs a runtime, nor on another `baton-*` crate but
 //!    `baton-core`; their sources name no IO, process, thread or clock API;
 //! 2. the internal `baton-*` crates form no cycle (normal, dev and build dependencies);
@@ -18,7 +19,12 @@ use anyhow::Context;
 use cargo_metadata::{DependencyKind, MetadataCommand};
 
 /// Crates that must not do IO.
-pub(crate) const PURE_CRATES: &[&str] = &["baton-core", "baton-routing", "baton-ticketing"];
+pub(crate) const PURE_CRATES: &[&str] = &[
+    "baton-core",
+    "baton-routing",
+    "baton-ticketing",
+    "baton-workflows",
+];
 
 /// Crates a pure crate must not reach through normal dependencies.
 const FORBIDDEN_DEPS: &[&str] = &[

@@ -4,9 +4,10 @@
 
 use baton_core::decision::{HandoffProcess, Trigger};
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId, WorkflowId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::HandoffSettings;
+use baton_workflows::Definition;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -132,6 +133,15 @@ pub struct Conversation {
     /// The help-desk ticket the handoff made, if any.
     pub ticket_id: Option<TicketId>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A stored workflow definition (F9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workflow {
+    pub id: WorkflowId,
+    pub definition: Definition,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A help-desk ticket (F5). Its owner is its conversation's assignee.

@@ -7,14 +7,15 @@
 use async_trait::async_trait;
 use baton_core::decision::AgentAnswer;
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId, WorkflowId};
 use baton_core::people::Availability;
 use baton_core::settings::{FieldError, HandoffSettings};
+use baton_workflows::Definition;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
     Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor, Workflow,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
@@ -182,6 +183,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<Conversation>>;
     async fn ticket(&self, id: TicketId) -> StoreResult<Ticket>;
+
+    // --- workflows ------------------------------------------------------------------
+    /// Validates against what exists and stores a new workflow.
+    async fn create_workflow(
+        &self,
+        definition: Definition,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workflow>;
+    /// Replaces a workflow's definition (actions added, edited, removed).
+    async fn update_workflow(
+        &self,
+        id: WorkflowId,
+        definition: Definition,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workflow>;
+    async fn workflow(&self, id: WorkflowId) -> StoreResult<Workflow>;
+    async fn workflows(&self) -> StoreResult<Vec<Workflow>>;
     /// How many conversations wait for an eligible user.
     async fn queue_length(&self) -> StoreResult<u64>;
 

@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::people::routes())
         .merge(api::conversations::routes())
         .merge(api::events::routes())
+        .merge(api::workflows::routes())
         .with_state(state.clone())
         .merge(baton_channel_chat::router(state.engine.clone()))
         .fallback(api::ops::not_found)

@@ -234,6 +234,21 @@ pub mod ticket {
     no_relations!();
 }
 
+pub mod workflow {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workflows")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The definition as JSON (`baton_workflows::Definition`).
+        pub definition: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
 pub mod routing_cursor {
     use sea_orm::entity::prelude::*;
     /// The last user assigned per destination key, so round robin is fair across

@@ -21,6 +21,7 @@ mod settings;
 mod store;
 mod tickets;
 mod turns;
+mod workflows;
 
 pub use connect::{ConnectError, SeaStore};
 pub use migration::Migrator;

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(AssignedAt),
             Box::new(WorkingHoursColumn),
             Box::new(Tickets),
+            Box::new(Workflows),
         ]
     }
 }
@@ -155,6 +156,33 @@ impl MigrationTrait for Tickets {
                 Table::alter()
                     .table("conversations")
                     .add_column(big_integer_null("ticket_id"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Workflow definitions (F9), stored as JSON documents.
+#[derive(Debug)]
+struct Workflows;
+
+impl MigrationName for Workflows {
+    fn name(&self) -> &str {
+        "m20261124_000007_workflows"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Workflows {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("workflows")
+                    .col(big_pk_auto("id"))
+                    .col(text("definition"))
+                    .col(big_integer("created_at"))
+                    .col(big_integer("updated_at"))
                     .to_owned(),
             )
             .await

@@ -3,15 +3,16 @@
 
 use async_trait::async_trait;
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId};
+use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId, WorkflowId};
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
     Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor,
+    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor, Workflow,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
+use baton_workflows::Definition;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
@@ -374,6 +375,35 @@ impl Store for SeaStore {
 
     async fn ticket(&self, id: TicketId) -> StoreResult<Ticket> {
         crate::tickets::get(&self.db, id).await
+    }
+
+    async fn create_workflow(
+        &self,
+        definition: Definition,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workflow> {
+        in_txn!(self, |txn| crate::workflows::create(&txn, definition, now)
+            .await?)
+    }
+
+    async fn update_workflow(
+        &self,
+        id: WorkflowId,
+        definition: Definition,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workflow> {
+        in_txn!(self, |txn| crate::workflows::update(
+            &txn, id, definition, now
+        )
+        .await?)
+    }
+
+    async fn workflow(&self, id: WorkflowId) -> StoreResult<Workflow> {
+        crate::workflows::get(&self.db, id).await
+    }
+
+    async fn workflows(&self) -> StoreResult<Vec<Workflow>> {
+        crate::workflows::list(&self.db).await
     }
 
     async fn queue_length(&self) -> StoreResult<u64> {

@@ -5,3 +5,4 @@ pub mod events;
 pub mod ops;
 pub mod people;
 pub mod settings;
+pub mod workflows;
