@@ -8,8 +8,10 @@
 
 mod condition;
 mod definition;
+mod run;
 mod template;
 
 pub use condition::{Condition, Facts};
 pub use definition::{Action, Arm, Definition, Directory, Enrollment, ObjectType};
+pub use run::{Cursor, Step, next};
 pub use template::{TEMPLATES, Template, template};
