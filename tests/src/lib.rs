@@ -421,6 +421,13 @@ impl Server {
         }
     }
 
+    /// Kills the process at once (SIGKILL): no shutdown, no flush, as a crash would. The
+    /// database stays for [`Server::start_peer`] to reopen.
+    pub fn kill(&mut self) {
+        let _ = self.process.child.kill();
+        let _ = self.process.child.wait();
+    }
+
     /// Everything the server wrote to stderr so far.
     pub fn stderr(&self) -> String {
         self.process.stderr()

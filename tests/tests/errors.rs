@@ -157,7 +157,7 @@ async fn errors_have_status_shape_and_store_nothing(server: &Server) {
             s["destination"] = json!({"kind": "workflow", "inbox_id": inbox, "workflow_id": 1});
         }),
         unprocessable,
-        "destination.kind",
+        "destination.workflow_id",
     )
     .await;
     put_settings_refused(

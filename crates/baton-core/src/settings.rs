@@ -153,12 +153,23 @@ pub struct DirectoryUser {
     pub paid_seat: bool,
 }
 
+/// A workflow as validation sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryWorkflow {
+    pub ticket_based: bool,
+    /// Every owner rotation names someone (templates start with placeholders).
+    pub complete: bool,
+}
+
 /// The facts validation needs about what exists.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     pub users: HashMap<UserId, DirectoryUser>,
     pub teams: HashSet<TeamId>,
     pub inboxes: HashSet<InboxId>,
+    pub workflows: HashMap<WorkflowId, DirectoryWorkflow>,
+    /// Whether a help desk exists: workflow handoffs make help-desk tickets.
+    pub has_help_desk: bool,
 }
 
 /// One invalid value, named by its JSON path.
@@ -263,11 +274,28 @@ fn validate_destination(
     directory: &Directory,
 ) -> Result<(), FieldError> {
     match destination {
-        Destination::Workflow { .. } => Err(FieldError::new(
-            "destination.kind",
-            "workflow destinations are not available yet: ticket-based workflows arrive with \
-             the ticketing module; use \"users_and_teams\"",
-        )),
+        Destination::Workflow { workflow_id } => {
+            let field = "destination.workflow_id";
+            match directory.workflows.get(workflow_id) {
+                None => Err(FieldError::new(
+                    field,
+                    format!("no workflow has id {workflow_id}"),
+                )),
+                Some(w) if !w.ticket_based => Err(FieldError::new(
+                    field,
+                    "only ticket-based workflows can receive handoffs",
+                )),
+                Some(w) if !w.complete => Err(FieldError::new(
+                    field,
+                    "the workflow has owner rotations that name nobody yet",
+                )),
+                Some(_) if !directory.has_help_desk => Err(FieldError::new(
+                    field,
+                    "workflow handoffs make help-desk tickets: create a help desk first",
+                )),
+                Some(_) => Ok(()),
+            }
+        }
         Destination::UsersAndTeams {
             inbox_id,
             user_ids,

@@ -3,7 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use baton_core::ids::{InboxId, TeamId, UserId, WorkflowId};
-use baton_core::settings::{Destination, Directory, DirectoryUser, HandoffSettings, Process};
+use baton_core::settings::{
+    Destination, Directory, DirectoryUser, DirectoryWorkflow, HandoffSettings, Process,
+};
 
 fn directory() -> Directory {
     Directory {
@@ -13,7 +15,37 @@ fn directory() -> Directory {
         ]),
         teams: HashSet::from([TeamId(1)]),
         inboxes: HashSet::from([InboxId(1)]),
+        workflows: HashMap::from([
+            (
+                WorkflowId(2),
+                DirectoryWorkflow {
+                    ticket_based: true,
+                    complete: true,
+                },
+            ),
+            (
+                WorkflowId(3),
+                DirectoryWorkflow {
+                    ticket_based: false,
+                    complete: true,
+                },
+            ),
+            (
+                WorkflowId(4),
+                DirectoryWorkflow {
+                    ticket_based: true,
+                    complete: false,
+                },
+            ),
+        ]),
+        has_help_desk: true,
     }
+}
+
+fn workflow(id: i64) -> Option<Destination> {
+    Some(Destination::Workflow {
+        workflow_id: WorkflowId(id),
+    })
 }
 
 fn live(destination: Option<Destination>) -> HandoffSettings {
@@ -48,12 +80,14 @@ fn invalid_values_name_their_field() {
     check_err(live(users(1, &[1, 2], &[])), "destination.user_ids[1]");
     check_err(live(users(1, &[7], &[])), "destination.user_ids[0]");
     check_err(live(users(1, &[1], &[1, 5])), "destination.team_ids[1]");
-    check_err(
-        live(Some(Destination::Workflow {
-            workflow_id: WorkflowId(1),
-        })),
-        "destination.kind",
-    );
+    for missing_or_unfit in [1, 3, 4] {
+        check_err(live(workflow(missing_or_unfit)), "destination.workflow_id");
+    }
+    assert!(live(workflow(2)).validate(&directory()).is_ok());
+    let mut no_desk = directory();
+    no_desk.has_help_desk = false;
+    let err = live(workflow(2)).validate(&no_desk).unwrap_err();
+    assert_eq!(err.field, "destination.workflow_id");
     let mut s = live(users(1, &[1], &[]));
     s.custom_triggers = vec!["ok".into(), "x".repeat(201)];
     check_err(s, "custom_triggers[1]");

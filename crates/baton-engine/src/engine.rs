@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub outbox_sweep: Duration,
     /// How often live conversations are checked for an assignee who has not replied.
     pub reroute_sweep: Duration,
+    /// How often workflow runs are checked for a delay that is over.
+    pub workflow_sweep: Duration,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +46,7 @@ impl Default for EngineConfig {
             snapshot_ttl: Duration::from_secs(1),
             outbox_sweep: Duration::from_secs(2),
             reroute_sweep: Duration::from_secs(15),
+            workflow_sweep: Duration::from_secs(1),
         }
     }
 }
@@ -412,6 +415,23 @@ impl Engine {
             match self.inner.store.sweep_hours(Utc::now()).await {
                 Ok(assignments) => self.assigned(assignments),
                 Err(error) => tracing::warn!(%error, stage = "hours", "working hours pass failed"),
+            }
+        }
+    }
+
+    /// Advances workflow runs until the process ends: delays that are over, and runs a
+    /// crash interrupted.
+    pub async fn run_workflows(self) {
+        let mut tick = tokio::time::interval(self.inner.config.workflow_sweep);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match self.inner.store.advance_workflows(Utc::now()).await {
+                Ok(assignments) => {
+                    self.assigned(assignments);
+                    self.inner.outbox_ready.notify_one();
+                }
+                Err(error) => tracing::warn!(%error, stage = "workflows", "workflow pass failed"),
             }
         }
     }

@@ -200,6 +200,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Workflow>;
     async fn workflow(&self, id: WorkflowId) -> StoreResult<Workflow>;
     async fn workflows(&self) -> StoreResult<Vec<Workflow>>;
+    /// Advances the workflow runs that are due (delays over, or interrupted by a crash),
+    /// each step committed with its effect.
+    async fn advance_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Assignment>>;
     /// How many conversations wait for an eligible user.
     async fn queue_length(&self) -> StoreResult<u64>;
 

@@ -116,6 +116,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%url, "listening");
     tokio::spawn(state.engine.clone().run_outbox());
     tokio::spawn(state.engine.clone().run_rerouting());
+    tokio::spawn(state.engine.clone().run_workflows());
     if let Some(relay) = relay {
         tokio::spawn(relay.run(state.engine.clone()));
     }

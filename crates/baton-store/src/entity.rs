@@ -249,6 +249,36 @@ pub mod workflow {
     no_relations!();
 }
 
+pub mod workflow_run {
+    use sea_orm::entity::prelude::*;
+    /// One enrolment of a ticket in a workflow, advanced step by step.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workflow_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub workflow_id: i64,
+        pub conversation_id: i64,
+        pub ticket_id: i64,
+        /// The definition as it was at enrolment (JSON).
+        pub definition: String,
+        /// Where the run stands (`baton_workflows::Cursor`, JSON).
+        pub cursor: String,
+        /// `live` or `async`: the handoff's process.
+        pub process: String,
+        /// What the visitor is told if the run ends with nobody assigned.
+        pub unassigned_message: String,
+        /// Live handoffs left unassigned close the chat (F8) instead of keeping it open.
+        pub close_if_unassigned: bool,
+        /// `running`, `waiting` or `done`.
+        pub status: String,
+        pub wake_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+    no_relations!();
+}
+
 pub mod routing_cursor {
     use sea_orm::entity::prelude::*;
     /// The last user assigned per destination key, so round robin is fair across

@@ -17,6 +17,7 @@ mod migration;
 mod people;
 mod relay;
 mod routing;
+mod runs;
 mod settings;
 mod store;
 mod tickets;

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(WorkingHoursColumn),
             Box::new(Tickets),
             Box::new(Workflows),
+            Box::new(WorkflowRuns),
         ]
     }
 }
@@ -183,6 +184,52 @@ impl MigrationTrait for Workflows {
                     .col(text("definition"))
                     .col(big_integer("created_at"))
                     .col(big_integer("updated_at"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Workflow runs, persisted step by step (a cursor into a snapshot of the definition).
+#[derive(Debug)]
+struct WorkflowRuns;
+
+impl MigrationName for WorkflowRuns {
+    fn name(&self) -> &str {
+        "m20261124_000008_workflow_runs"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for WorkflowRuns {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("workflow_runs")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("workflow_id"))
+                    .col(big_integer("conversation_id"))
+                    .col(big_integer("ticket_id"))
+                    .col(text("definition"))
+                    .col(text("cursor"))
+                    .col(string("process"))
+                    .col(text("unassigned_message"))
+                    .col(boolean("close_if_unassigned"))
+                    .col(string("status"))
+                    .col(big_integer_null("wake_at"))
+                    .col(big_integer("created_at"))
+                    .col(big_integer("updated_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("workflow_runs_due")
+                    .table("workflow_runs")
+                    .col("status")
+                    .col("wake_at")
                     .to_owned(),
             )
             .await

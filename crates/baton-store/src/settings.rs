@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use baton_core::ids::{InboxId, TeamId, UserId};
 use baton_core::people::Seat;
-use baton_core::settings::{Directory, DirectoryUser, HandoffSettings};
+use baton_core::settings::{Directory, DirectoryUser, DirectoryWorkflow, HandoffSettings};
 use baton_engine::StoreError;
 use baton_engine::model::VersionedSettings;
 use chrono::{DateTime, Utc};
@@ -63,7 +63,19 @@ async fn directory(db: &impl ConnectionTrait) -> Result<Directory> {
     let users = user::Entity::find().all(db).await.map_err(backend)?;
     let teams = team::Entity::find().all(db).await.map_err(backend)?;
     let inboxes = inbox::Entity::find().all(db).await.map_err(backend)?;
+    let workflows = crate::workflows::list(db).await?;
     Ok(Directory {
+        has_help_desk: inboxes.iter().any(|i| i.kind == "help_desk"),
+        workflows: workflows
+            .into_iter()
+            .map(|w| {
+                let facts = DirectoryWorkflow {
+                    ticket_based: w.definition.is_ticket_based(),
+                    complete: w.definition.is_complete(),
+                };
+                (w.id, facts)
+            })
+            .collect(),
         users: users
             .into_iter()
             .map(|u| {

@@ -406,6 +406,33 @@ impl Store for SeaStore {
         crate::workflows::list(&self.db).await
     }
 
+    async fn advance_workflows(&self, now: DateTime<Utc>) -> StoreResult<Vec<Assignment>> {
+        let due = crate::runs::due_runs(&self.db, now, 50, None).await?;
+        let mut assignments = Vec::new();
+        for run in due {
+            // One transaction per run: one failing run does not hold the others back.
+            let txn = self.db.begin().await.map_err(backend)?;
+            let Some(run) = crate::runs::due_runs(&txn, now, 1, Some(run.id))
+                .await?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let id = run.id;
+            match crate::runs::advance(&txn, run, None, now).await {
+                Ok((_, moved)) => {
+                    txn.commit().await.map_err(backend)?;
+                    assignments.extend(moved);
+                }
+                Err(error) => {
+                    tracing::warn!(run = id, %error, "workflow run failed; retried later")
+                }
+            }
+        }
+        Ok(assignments)
+    }
+
     async fn queue_length(&self) -> StoreResult<u64> {
         turns::queue_length(&self.db).await
     }

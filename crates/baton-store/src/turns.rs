@@ -65,18 +65,18 @@ pub(crate) async fn locked(
         })
 }
 
-struct NewMessage<'a> {
-    conversation: &'a conversation::Model,
-    author: Author,
-    author_user_id: Option<UserId>,
-    text: &'a str,
-    client_message_id: Option<&'a str>,
-    reply_to: Option<MessageId>,
+pub(crate) struct NewMessage<'a> {
+    pub(crate) conversation: &'a conversation::Model,
+    pub(crate) author: Author,
+    pub(crate) author_user_id: Option<UserId>,
+    pub(crate) text: &'a str,
+    pub(crate) client_message_id: Option<&'a str>,
+    pub(crate) reply_to: Option<MessageId>,
     /// Outgoing messages go through the outbox, written in the same transaction.
-    outgoing: bool,
+    pub(crate) outgoing: bool,
 }
 
-async fn insert_message(
+pub(crate) async fn insert_message(
     db: &impl ConnectionTrait,
     new: NewMessage<'_>,
     now: DateTime<Utc>,
@@ -334,6 +334,17 @@ async fn hand_off(
     visitor_message: MessageId,
     now: DateTime<Utc>,
 ) -> Result<(Message, HandoffOutcome)> {
+    if let Some(Destination::Workflow { workflow_id }) = &plan.settings.destination {
+        return crate::runs::hand_off_to_workflow(
+            db,
+            row,
+            plan,
+            *workflow_id,
+            visitor_message,
+            now,
+        )
+        .await;
+    }
     let Some(Destination::UsersAndTeams {
         inbox_id,
         user_ids,
