@@ -17,6 +17,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub engine: Engine,
     pub metrics: Arc<Metrics>,
+    /// Workflow templates from `workflows.dir`, beside the built-in ones.
+    pub templates: Arc<Vec<crate::templates::FileTemplate>>,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.

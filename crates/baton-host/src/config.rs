@@ -18,7 +18,16 @@ pub struct Config {
     /// The owner's token on first start; generated and printed once when unset.
     pub bootstrap_token: Option<String>,
     pub kb: KbConfig,
+    pub workflows: WorkflowsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowsConfig {
+    /// Folder of workflow templates (`*.json` or `*.toml` definitions; the file name is
+    /// the template id), offered beside the built-in ones.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +76,9 @@ impl Default for Config {
             kb: KbConfig {
                 dir: PathBuf::from("config/kb"),
             },
+            workflows: WorkflowsConfig {
+                dir: PathBuf::from("config/workflows"),
+            },
             log: LogConfig {
                 level: "info".into(),
                 format: "text".into(),
@@ -86,6 +98,7 @@ impl fmt::Debug for Config {
                 &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
             )
             .field("kb", &self.kb)
+            .field("workflows", &self.workflows)
             .field("log", &self.log)
             .finish()
     }
@@ -122,7 +135,14 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 5] = ["http", "database", "bootstrap_token", "kb", "log"];
+const SECTIONS: [&str; 6] = [
+    "http",
+    "database",
+    "bootstrap_token",
+    "kb",
+    "workflows",
+    "log",
+];
 
 impl Config {
     /// Loads defaults < file < environment. `file` is `--config`; without it

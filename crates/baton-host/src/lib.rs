@@ -9,3 +9,4 @@ pub mod config;
 pub mod metrics;
 pub mod openapi;
 pub mod start;
+pub mod templates;

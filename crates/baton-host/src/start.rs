@@ -95,5 +95,11 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
             ..EngineConfig::default()
         },
     );
-    Ok(AppState { engine, metrics })
+    let templates = crate::templates::load(&config.workflows.dir)?;
+    tracing::info!(templates = templates.len(), dir = %config.workflows.dir.display(), "workflow templates loaded");
+    Ok(AppState {
+        engine,
+        metrics,
+        templates: Arc::new(templates),
+    })
 }

@@ -149,19 +149,34 @@ pub(crate) async fn update(
 
 #[utoipa::path(get, path = "/api/v1/workflows/templates", tag = "workflows",
     responses((status = 200, body = Templates)), security(("bearer" = [])))]
-pub(crate) async fn templates(_staff: Staff) -> ApiJson<Templates> {
+pub(crate) async fn templates(State(state): State<AppState>, _staff: Staff) -> ApiJson<Templates> {
+    let built_in = TEMPLATES.iter().filter_map(|t| {
+        template(t.id).map(|definition| TemplateDto {
+            id: t.id.into(),
+            name: t.name.into(),
+            description: t.description.into(),
+            definition,
+        })
+    });
+    let shipped = state.templates.iter().map(|t| TemplateDto {
+        id: t.id.clone(),
+        name: t.definition.name.clone(),
+        description: format!("from {}", t.id),
+        definition: t.definition.clone(),
+    });
     ApiJson(Templates {
-        templates: TEMPLATES
+        templates: built_in.chain(shipped).collect(),
+    })
+}
+
+/// A template's definition by id: built in, or shipped in `workflows.dir`.
+fn find_template(state: &AppState, id: &str) -> Option<Definition> {
+    template(id).or_else(|| {
+        state
+            .templates
             .iter()
-            .filter_map(|t| {
-                template(t.id).map(|definition| TemplateDto {
-                    id: t.id.into(),
-                    name: t.name.into(),
-                    description: t.description.into(),
-                    definition,
-                })
-            })
-            .collect(),
+            .find(|t| t.id == id)
+            .map(|t| t.definition.clone())
     })
 }
 
@@ -175,7 +190,7 @@ pub(crate) async fn from_template(
     ApiJson(body): ApiJson<FromTemplate>,
 ) -> Result<(StatusCode, ApiJson<WorkflowDto>), ApiError> {
     staff.require(Permission::Admin)?;
-    let definition = template(&body.template).ok_or_else(|| {
+    let definition = find_template(&state, &body.template).ok_or_else(|| {
         ApiError::invalid(
             "template",
             format!(
