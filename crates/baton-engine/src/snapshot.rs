@@ -5,6 +5,7 @@
 //! after `ttl` so that changes made by another host take effect within that time.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use baton_core::settings::HandoffSettings;
@@ -43,6 +44,9 @@ pub(crate) struct Snapshot {
 pub(crate) struct SnapshotCache {
     ttl: Duration,
     current: RwLock<Option<Snapshot>>,
+    /// Bumped by every invalidation: a load that started before one must not store what
+    /// it read, or an old snapshot would outlive the change for a whole TTL.
+    generation: AtomicU64,
 }
 
 impl SnapshotCache {
@@ -50,6 +54,7 @@ impl SnapshotCache {
         SnapshotCache {
             ttl,
             current: RwLock::new(None),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -59,25 +64,34 @@ impl SnapshotCache {
         {
             return Ok(snapshot.clone());
         }
-        let versioned = store.settings().await?;
-        let agent_paused = store.agent_paused().await?;
-        let mut current = self.current.write().await;
-        // Recompile only when the version moved: compiling 10,000 phrases is not free.
-        let compiled = match current.as_ref() {
-            Some(old) if old.compiled.version == versioned.version => old.compiled.clone(),
-            _ => Arc::new(Compiled::new(versioned)),
-        };
-        let snapshot = Snapshot {
-            compiled,
-            agent_paused,
-            loaded_at: Instant::now(),
-        };
-        *current = Some(snapshot.clone());
-        Ok(snapshot)
+        loop {
+            let generation = self.generation.load(Ordering::Acquire);
+            let versioned = store.settings().await?;
+            let agent_paused = store.agent_paused().await?;
+            let mut current = self.current.write().await;
+            if self.generation.load(Ordering::Acquire) != generation {
+                // Invalidated while reading: what was read may predate the change.
+                continue;
+            }
+            // Recompile only when the version moved: compiling 10,000 phrases is not free.
+            let compiled = match current.as_ref() {
+                Some(old) if old.compiled.version == versioned.version => old.compiled.clone(),
+                _ => Arc::new(Compiled::new(versioned)),
+            };
+            let snapshot = Snapshot {
+                compiled,
+                agent_paused,
+                loaded_at: Instant::now(),
+            };
+            *current = Some(snapshot.clone());
+            return Ok(snapshot);
+        }
     }
 
-    /// Forgets the snapshot after a local change, so the next decision reads it anew.
+    /// Forgets the snapshot after a change, so the next decision reads it anew.
     pub(crate) async fn invalidate(&self) {
-        *self.current.write().await = None;
+        let mut current = self.current.write().await;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *current = None;
     }
 }
