@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::convert::micros;
 use crate::entity::{conversation, user};
 use crate::routing::{
-    available_at, drain, lock_routing, parse_route, release_capacity, strategy, take_capacity,
+    available_at, drain, give, lock_routing, parse_route, release_capacity, strategy, take_capacity,
 };
 use crate::turns::{audit, get, locked};
 use crate::{Result, backend};
@@ -102,16 +102,7 @@ pub(crate) async fn assign(
     if let Some(holder) = holder {
         release_capacity(db, holder).await?;
     }
-    conversation::Entity::update_many()
-        .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
-        .col_expr(conversation::Column::AssigneeUserId, Expr::value(to.0))
-        .col_expr(conversation::Column::Queued, Expr::value(false))
-        .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
-        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
-        .filter(conversation::Column::Id.eq(id.0))
-        .exec(db)
-        .await
-        .map_err(backend)?;
+    give(db, id, to, now).await?;
     audit(
         db,
         now,
@@ -224,17 +215,7 @@ pub(crate) async fn reroute_unanswered(
             continue;
         };
         release_capacity(db, owner).await?;
-        conversation::Entity::update_many()
-            .col_expr(
-                conversation::Column::AssigneeUserId,
-                Expr::value(chosen.user_id.0),
-            )
-            .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
-            .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
-            .filter(conversation::Column::Id.eq(row.id))
-            .exec(db)
-            .await
-            .map_err(backend)?;
+        give(db, ConversationId(row.id), chosen.user_id, now).await?;
         let rule = format!(
             "re-routed: user {owner} did not reply within {} s; {}",
             timeout.as_secs(),

@@ -200,6 +200,27 @@ pub(crate) async fn take_capacity(
     Ok(None)
 }
 
+/// Gives conversation `id` to `user`: the row change every assignment path shares
+/// (routing, the queue, claims, workflows, re-routing). Capacity is the caller's.
+pub(crate) async fn give(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
+        .col_expr(conversation::Column::AssigneeUserId, Expr::value(user.0))
+        .col_expr(conversation::Column::Queued, Expr::value(false))
+        .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+        .filter(conversation::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
 /// Gives back one unit of capacity (a conversation closed or returned to the queue).
 /// Callers hold the routing lock.
 pub(crate) async fn release_capacity(db: &impl ConnectionTrait, user_id: UserId) -> Result<()> {
@@ -270,19 +291,7 @@ pub(crate) async fn drain(
             exhausted.insert(route_key);
             continue;
         };
-        conversation::Entity::update_many()
-            .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
-            .col_expr(
-                conversation::Column::AssigneeUserId,
-                Expr::value(chosen.user_id.0),
-            )
-            .col_expr(conversation::Column::Queued, Expr::value(false))
-            .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
-            .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
-            .filter(conversation::Column::Id.eq(row.id))
-            .exec(db)
-            .await
-            .map_err(backend)?;
+        give(db, ConversationId(row.id), chosen.user_id, now).await?;
         let waited = row
             .handoff_at
             .map(|at| (now - time(at)).num_microseconds().unwrap_or(0) as f64 / 1e6)

@@ -24,8 +24,8 @@ use serde_json::json;
 use crate::convert::micros;
 use crate::entity::{conversation, inbox, message, ticket, user, workflow_run};
 use crate::people::team_members;
-use crate::routing::{available_at, mode, release_capacity, take_capacity};
-use crate::turns::{NewMessage, audit, insert_message, locked};
+use crate::routing::{available_at, give, mode, release_capacity, take_capacity};
+use crate::turns::{NewMessage, audit, handoff_record, insert_message, locked};
 use crate::{Result, backend};
 
 /// Where a run stands after it advanced.
@@ -240,19 +240,7 @@ async fn apply(
                     if let Some(previous) = current {
                         release_capacity(db, previous).await?;
                     }
-                    conversation::Entity::update_many()
-                        .col_expr(conversation::Column::AssigneeKind, Expr::value("user"))
-                        .col_expr(
-                            conversation::Column::AssigneeUserId,
-                            Expr::value(chosen.user_id.0),
-                        )
-                        .col_expr(conversation::Column::Queued, Expr::value(false))
-                        .col_expr(conversation::Column::AssignedAt, Expr::value(micros(now)))
-                        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
-                        .filter(conversation::Column::Id.eq(run.conversation_id))
-                        .exec(db)
-                        .await
-                        .map_err(backend)?;
+                    give(db, conversation_id, chosen.user_id, now).await?;
                     let rule = format!(
                         "workflow {} rotates the owner: {}",
                         run.workflow_id, chosen.rule
@@ -455,33 +443,14 @@ pub(crate) async fn hand_off_to_workflow(
         .map_err(backend)?
         .ok_or_else(|| FieldError::new(field, "no help desk to put the ticket in"))?;
     let workflow = crate::workflows::get(db, workflow_id).await?;
-    conversation::Entity::update_many()
+    handoff_record(row.id, plan, desk.id, now)
         .col_expr(conversation::Column::AssigneeKind, Expr::value("none"))
         .col_expr(
             conversation::Column::AssigneeUserId,
             Expr::value(Option::<i64>::None),
         )
-        .col_expr(conversation::Column::InboxId, Expr::value(desk.id))
-        .col_expr(
-            conversation::Column::HandoffTrigger,
-            Expr::value(plan.trigger.kind()),
-        )
-        .col_expr(
-            conversation::Column::HandoffMatched,
-            Expr::value(plan.trigger.matched().map(str::to_owned)),
-        )
-        .col_expr(
-            conversation::Column::HandoffProcess,
-            Expr::value(plan.process.as_str()),
-        )
-        .col_expr(conversation::Column::HandoffAt, Expr::value(micros(now)))
-        .col_expr(
-            conversation::Column::HandoffSummary,
-            Expr::value(plan.summary.clone()),
-        )
         // The workflow decides who takes it; the routing queue does not.
         .col_expr(conversation::Column::Queued, Expr::value(false))
-        .filter(conversation::Column::Id.eq(row.id))
         .exec(db)
         .await
         .map_err(backend)?;

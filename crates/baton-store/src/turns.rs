@@ -327,6 +327,36 @@ pub(crate) async fn commit_turn(
     })
 }
 
+/// The handoff record every destination writes on the conversation (B5, B6): where it
+/// went, why, how, when, and the summary. Callers add who holds it.
+pub(crate) fn handoff_record(
+    id: i64,
+    plan: &HandoffPlan,
+    inbox_id: i64,
+    now: DateTime<Utc>,
+) -> sea_orm::UpdateMany<conversation::Entity> {
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::InboxId, Expr::value(inbox_id))
+        .col_expr(
+            conversation::Column::HandoffTrigger,
+            Expr::value(plan.trigger.kind()),
+        )
+        .col_expr(
+            conversation::Column::HandoffMatched,
+            Expr::value(plan.trigger.matched().map(str::to_owned)),
+        )
+        .col_expr(
+            conversation::Column::HandoffProcess,
+            Expr::value(plan.process.as_str()),
+        )
+        .col_expr(conversation::Column::HandoffAt, Expr::value(micros(now)))
+        .col_expr(
+            conversation::Column::HandoffSummary,
+            Expr::value(plan.summary.clone()),
+        )
+        .filter(conversation::Column::Id.eq(id))
+}
+
 async fn hand_off(
     db: &impl ConnectionTrait,
     row: &conversation::Model,
@@ -369,7 +399,7 @@ async fn hand_off(
     };
     let route_json = serde_json::to_string(&route.iter().map(|u| u.0).collect::<Vec<_>>())
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-    conversation::Entity::update_many()
+    handoff_record(row.id, plan, inbox_id.0, now)
         .col_expr(
             conversation::Column::AssigneeKind,
             Expr::value(if chosen.is_some() { "user" } else { "none" }),
@@ -378,27 +408,9 @@ async fn hand_off(
             conversation::Column::AssigneeUserId,
             Expr::value(chosen.as_ref().map(|c| c.user_id.0)),
         )
-        .col_expr(conversation::Column::InboxId, Expr::value(inbox_id.0))
-        .col_expr(
-            conversation::Column::HandoffTrigger,
-            Expr::value(plan.trigger.kind()),
-        )
-        .col_expr(
-            conversation::Column::HandoffMatched,
-            Expr::value(plan.trigger.matched().map(str::to_owned)),
-        )
-        .col_expr(
-            conversation::Column::HandoffProcess,
-            Expr::value(plan.process.as_str()),
-        )
-        .col_expr(conversation::Column::HandoffAt, Expr::value(micros(now)))
         .col_expr(
             conversation::Column::AssignedAt,
             Expr::value(chosen.as_ref().map(|_| micros(now))),
-        )
-        .col_expr(
-            conversation::Column::HandoffSummary,
-            Expr::value(plan.summary.clone()),
         )
         .col_expr(conversation::Column::Queued, Expr::value(chosen.is_none()))
         .col_expr(conversation::Column::RouteUserIds, Expr::value(route_json))
@@ -406,7 +418,6 @@ async fn hand_off(
             conversation::Column::RouteStrategy,
             Expr::value(strategy.as_str()),
         )
-        .filter(conversation::Column::Id.eq(row.id))
         .exec(db)
         .await
         .map_err(backend)?;
