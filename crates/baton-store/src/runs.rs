@@ -9,7 +9,7 @@ use baton_core::decision::HandoffProcess;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId, WorkflowId};
 use baton_core::settings::{FieldError, UnassignedChat};
 use baton_engine::StoreError;
-use baton_engine::model::{Assignment, Author, HandoffOutcome, HandoffPlan, Message};
+use baton_engine::model::{Assignment, HandoffOutcome, HandoffPlan, Message};
 use baton_routing::{Strategy, expand_destination};
 use baton_ticketing::Activity;
 use baton_workflows::{Action, Cursor, Definition, Facts, Step, next};
@@ -25,7 +25,7 @@ use crate::convert::micros;
 use crate::entity::{conversation, inbox, message, ticket, user, workflow_run};
 use crate::people::team_members;
 use crate::routing::{available_at, give, mode, release_capacity, take_capacity};
-use crate::turns::{NewMessage, audit, handoff_record, insert_message, locked};
+use crate::turns::{audit, handoff_record, locked, system_message};
 use crate::{Result, backend};
 
 /// Where a run stands after it advanced.
@@ -315,21 +315,7 @@ async fn apply(
         }
         Action::SendMessage { text } => {
             let conversation = locked(db, conversation_id).await?;
-            insert_message(
-                db,
-                NewMessage {
-                    conversation: &conversation,
-                    author: Author::System,
-                    author_user_id: None,
-                    text,
-                    client_message_id: None,
-                    reply_to: None,
-                    outgoing: true,
-                },
-                now,
-            )
-            .await
-            .map_err(backend)?;
+            system_message(db, &conversation, text, None, now).await?;
             detail["action"] = json!("send_message");
         }
         // `next` resolves these itself.
@@ -377,21 +363,7 @@ async fn finish(
     if conversation.assignee_kind == "user" || conversation.status != "open" {
         return Ok(None);
     }
-    let message = insert_message(
-        db,
-        NewMessage {
-            conversation: &conversation,
-            author: Author::System,
-            author_user_id: None,
-            text: &run.unassigned_message,
-            client_message_id: None,
-            reply_to,
-            outgoing: true,
-        },
-        now,
-    )
-    .await
-    .map_err(backend)?;
+    let message = system_message(db, &conversation, &run.unassigned_message, reply_to, now).await?;
     if run.close_if_unassigned {
         conversation::Entity::update_many()
             .col_expr(conversation::Column::Status, Expr::value("closed"))
@@ -485,21 +457,7 @@ pub(crate) async fn hand_off_to_workflow(
                 &plan.settings.messages.unavailable
             };
             let conversation = locked(db, ConversationId(row.id)).await?;
-            insert_message(
-                db,
-                NewMessage {
-                    conversation: &conversation,
-                    author: Author::System,
-                    author_user_id: None,
-                    text,
-                    client_message_id: None,
-                    reply_to: Some(visitor_message),
-                    outgoing: true,
-                },
-                now,
-            )
-            .await
-            .map_err(backend)?
+            system_message(db, &conversation, text, Some(visitor_message), now).await?
         }
     };
     audit(

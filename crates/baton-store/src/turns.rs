@@ -76,6 +76,32 @@ pub(crate) struct NewMessage<'a> {
     pub(crate) outgoing: bool,
 }
 
+/// A system message to the visitor (handoff and workflow messages), sent through the
+/// outbox.
+pub(crate) async fn system_message(
+    db: &impl ConnectionTrait,
+    conversation: &conversation::Model,
+    text: &str,
+    reply_to: Option<MessageId>,
+    now: DateTime<Utc>,
+) -> Result<Message> {
+    insert_message(
+        db,
+        NewMessage {
+            conversation,
+            author: Author::System,
+            author_user_id: None,
+            text,
+            client_message_id: None,
+            reply_to,
+            outgoing: true,
+        },
+        now,
+    )
+    .await
+    .map_err(backend)
+}
+
 pub(crate) async fn insert_message(
     db: &impl ConnectionTrait,
     new: NewMessage<'_>,
@@ -427,21 +453,7 @@ async fn hand_off(
     } else {
         &plan.settings.messages.unavailable
     };
-    let message = insert_message(
-        db,
-        NewMessage {
-            conversation: row,
-            author: Author::System,
-            author_user_id: None,
-            text,
-            client_message_id: None,
-            reply_to: Some(visitor_message),
-            outgoing: true,
-        },
-        now,
-    )
-    .await
-    .map_err(backend)?;
+    let message = system_message(db, row, text, Some(visitor_message), now).await?;
     let span = plan.trigger.span().map(|s| json!([s.start, s.end]));
     audit(
         db,
