@@ -15,7 +15,10 @@ use baton_engine::{Store, StoreError, StoreResult};
 use baton_workflows::Definition;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 
 use crate::connect::SeaStore;
 use crate::convert::{self, micros, time};
@@ -32,6 +35,25 @@ macro_rules! in_txn {
         $txn.commit().await.map_err(backend)?;
         Ok(value)
     }};
+}
+
+/// Changes one column of a user under the routing lock: availability, capacity and
+/// working hours all move who can take conversations, so the queue drains after them.
+async fn set_user_column<V: Into<sea_orm::Value>>(
+    txn: &impl ConnectionTrait,
+    id: UserId,
+    column: user::Column,
+    value: V,
+) -> StoreResult<()> {
+    lock_routing(txn).await?;
+    people::user_row(txn, id).await?;
+    user::Entity::update_many()
+        .col_expr(column, Expr::value(value))
+        .filter(user::Column::Id.eq(id.0))
+        .exec(txn)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -80,17 +102,7 @@ impl Store for SeaStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<User>> {
         in_txn!(self, |txn| {
-            lock_routing(&txn).await?;
-            people::user_row(&txn, id).await?;
-            user::Entity::update_many()
-                .col_expr(
-                    user::Column::Availability,
-                    Expr::value(availability.as_str()),
-                )
-                .filter(user::Column::Id.eq(id.0))
-                .exec(&txn)
-                .await
-                .map_err(backend)?;
+            set_user_column(&txn, id, user::Column::Availability, availability.as_str()).await?;
             // Away: live conversations nobody answered go back to the queue, where the
             // others may take them at once.
             if availability == Availability::Away {
@@ -111,14 +123,7 @@ impl Store for SeaStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<User>> {
         in_txn!(self, |txn| {
-            lock_routing(&txn).await?;
-            people::user_row(&txn, id).await?;
-            user::Entity::update_many()
-                .col_expr(user::Column::Capacity, Expr::value(i64::from(capacity)))
-                .filter(user::Column::Id.eq(id.0))
-                .exec(&txn)
-                .await
-                .map_err(backend)?;
+            set_user_column(&txn, id, user::Column::Capacity, i64::from(capacity)).await?;
             let assignments = drain(&txn, now).await?;
             Drained {
                 value: people::get_user(&txn, id).await?,
@@ -134,17 +139,8 @@ impl Store for SeaStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<User>> {
         in_txn!(self, |txn| {
-            lock_routing(&txn).await?;
-            people::user_row(&txn, id).await?;
-            user::Entity::update_many()
-                .col_expr(
-                    user::Column::WorkingHours,
-                    Expr::value(hours.as_ref().map(convert::working_hours_text)),
-                )
-                .filter(user::Column::Id.eq(id.0))
-                .exec(&txn)
-                .await
-                .map_err(backend)?;
+            let text = hours.as_ref().map(convert::working_hours_text);
+            set_user_column(&txn, id, user::Column::WorkingHours, text).await?;
             let assignments = assign::sweep_hours(&txn, now).await?;
             Drained {
                 value: people::get_user(&txn, id).await?,
