@@ -4,8 +4,11 @@
 //! candidate, first success wins), so a plan computed from a slightly stale snapshot can
 //! never overrun a capacity: the database has the last word, this crate the policy.
 
+pub mod walk;
+
 use baton_core::ids::UserId;
 pub use baton_core::settings::Strategy;
+pub use walk::{Key, PageRequest, RouteIndex, Walk};
 
 /// Whether the assignee must be able to answer now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::convert::micros;
 use crate::entity::{conversation, user};
 use crate::routing::{
-    available_at, drain, give, lock_routing, parse_route, release_capacity, strategy, take_capacity,
+    available_at, drain, give, lock_routing, release_capacity, route_of, strategy, take_capacity,
 };
 use crate::turns::{audit, get, locked};
 use crate::{Result, backend};
@@ -89,6 +89,7 @@ pub(crate) async fn assign(
             Expr::col(user::Column::OpenCount).add(1),
         )
         .col_expr(user::Column::LastAssignedAt, Expr::value(micros(now)))
+        .col_expr(user::Column::IdleSince, Expr::value(micros(now)))
         .filter(user::Column::Id.eq(to.0))
         .filter(Expr::col(user::Column::OpenCount).lt(Expr::col(user::Column::Capacity)))
         .exec(db)
@@ -199,13 +200,11 @@ pub(crate) async fn reroute_unanswered(
         let Some(owner) = row.assignee_user_id.map(UserId) else {
             continue;
         };
-        let route: Vec<UserId> = parse_route(row.route_user_ids.as_deref())
-            .into_iter()
-            .filter(|u| *u != owner)
-            .collect();
+        let route = route_of(db, &row, now).await?;
         let Some(chosen) = take_capacity(
             db,
-            &route,
+            route,
+            Some(owner),
             Mode::Live,
             strategy(row.route_strategy.as_deref()),
             now,

@@ -28,6 +28,8 @@ pub mod user {
         /// close so that a capacity check is one conditional update.
         pub open_count: i64,
         pub last_assigned_at: Option<i64>,
+        /// `last_assigned_at`, with `i64::MIN` for never: the balanced index's key.
+        pub idle_since: i64,
         /// JSON `{"time_zone": "...", "days": {"mon": [["09:00", "17:00"]]}}`; unset means
         /// always within hours.
         pub working_hours: Option<String>,
@@ -144,6 +146,8 @@ pub mod conversation {
         pub queued: bool,
         /// The users this conversation may go to (JSON array of ids), fixed at handoff.
         pub route_user_ids: Option<String>,
+        /// The route (`routes.id`); older rows have only `route_user_ids`.
+        pub route_id: Option<i64>,
         /// `round_robin` or `balanced`; unset means round robin.
         pub route_strategy: Option<String>,
         /// A human has written in the conversation since its handoff: it stays with its
@@ -275,6 +279,36 @@ pub mod workflow_run {
         pub wake_at: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod route {
+    use sea_orm::entity::prelude::*;
+    /// A destination's members, interned once per spec (named users and teams).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "routes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// `u:1,2;t:3`: sorted user ids and team ids, the route's identity.
+        #[sea_orm(unique)]
+        pub spec: String,
+        pub members: i64,
+        pub created_at: i64,
+    }
+    no_relations!();
+}
+
+pub mod route_member {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "route_members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub route_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
     }
     no_relations!();
 }

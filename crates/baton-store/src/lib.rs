@@ -16,6 +16,7 @@ mod entity;
 mod migration;
 mod people;
 mod relay;
+mod routes;
 mod routing;
 mod runs;
 mod settings;

@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(Tickets),
             Box::new(Workflows),
             Box::new(WorkflowRuns),
+            Box::new(Routes),
         ]
     }
 }
@@ -233,6 +234,82 @@ impl MigrationTrait for WorkflowRuns {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// Routes as indexed rows (issue 3: no full scans per decision). A route is interned
+/// once per destination spec (teams never change members, so the spec fixes the
+/// members); conversations point at it. `idle_since` is `last_assigned_at` without
+/// NULLs (never assigned = `i64::MIN`) so that balanced order is one index.
+#[derive(Debug)]
+struct Routes;
+
+impl MigrationName for Routes {
+    fn name(&self) -> &str {
+        "m20261124_000009_routes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Routes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("routes")
+                    .col(big_pk_auto("id"))
+                    .col(string("spec").unique_key())
+                    .col(big_integer("members"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("route_members")
+                    .col(big_integer("route_id"))
+                    .col(big_integer("user_id"))
+                    .primary_key(Index::create().col("route_id").col("user_id"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("conversations")
+                    .add_column(big_integer_null("route_id"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("users")
+                    .add_column(big_integer("idle_since").default(i64::MIN))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE users SET idle_since = last_assigned_at WHERE last_assigned_at IS NOT NULL",
+            )
+            .await?;
+        // Balanced order: the plain index serves async handoffs and the audit's read of
+        // who was passed over; the partial one, live handoffs, which would otherwise read
+        // past every idle user who is away (they come first in (open_count, idle_since)
+        // order). Its conditions are the ones `routes::Filter` writes, word for word.
+        let db = manager.get_connection();
+        db.execute_unprepared("CREATE INDEX users_balanced ON users (open_count, idle_since, id)")
+            .await?;
+        db.execute_unprepared(
+            "CREATE INDEX users_balanced_live ON users (open_count, idle_since, id) \
+             WHERE users.seat <> 'none' AND users.open_count < users.capacity \
+             AND users.availability = 'available'",
+        )
+        .await?;
+        Ok(())
     }
 }
 

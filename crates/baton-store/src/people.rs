@@ -32,6 +32,7 @@ pub(crate) async fn insert_user(
         availability: Set(Availability::Available.as_str().to_owned()),
         open_count: Set(0),
         last_assigned_at: Set(None),
+        idle_since: Set(i64::MIN),
         working_hours: Set(None),
         created_at: Set(micros(now)),
         ..Default::default()

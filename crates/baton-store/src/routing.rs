@@ -7,7 +7,8 @@ use baton_core::decision::HandoffProcess;
 use baton_core::ids::{ConversationId, UserId};
 use baton_core::people::{Availability, Seat};
 use baton_engine::model::Assignment;
-use baton_routing::{Candidate, Mode, Plan, Strategy, plan};
+use baton_routing::walk::key;
+use baton_routing::{Candidate, Key, Mode, PageRequest, Skip, Strategy, Walk, ineligibility};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
@@ -17,6 +18,7 @@ use serde_json::json;
 
 use crate::convert::{micros, process, time, working_hours};
 use crate::entity::{conversation, routing_cursor, user};
+use crate::routes::{Filter, candidate, intern, page};
 use crate::turns::audit;
 use crate::{Result, backend};
 
@@ -80,41 +82,6 @@ pub(crate) fn available_at(row: &user::Model, now: DateTime<Utc>) -> bool {
     }
 }
 
-async fn candidates(
-    db: &impl ConnectionTrait,
-    route: &[UserId],
-    now: DateTime<Utc>,
-) -> Result<Vec<Candidate>> {
-    let rows = user::Entity::find()
-        .filter(user::Column::Id.is_in(route.iter().map(|u| u.0)))
-        .all(db)
-        .await
-        .map_err(backend)?;
-    Ok(rows
-        .into_iter()
-        .map(|u| Candidate {
-            user_id: UserId(u.id),
-            paid_seat: u.seat.parse::<Seat>().is_ok_and(Seat::is_paid),
-            available: available_at(&u, now),
-            open_conversations: u32::try_from(u.open_count).unwrap_or(u32::MAX),
-            capacity: u32::try_from(u.capacity).unwrap_or(0),
-            last_assigned_at: u.last_assigned_at,
-        })
-        .collect())
-}
-
-/// Whether anyone on the route could answer now (chooses the visitor message).
-pub(crate) async fn anyone_available(
-    db: &impl ConnectionTrait,
-    route: &[UserId],
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    Ok(candidates(db, route, now)
-        .await?
-        .iter()
-        .any(|c| c.paid_seat && c.available))
-}
-
 pub(crate) fn strategy(name: Option<&str>) -> Strategy {
     match name {
         Some("balanced") => Strategy::Balanced,
@@ -122,7 +89,58 @@ pub(crate) fn strategy(name: Option<&str>) -> Strategy {
     }
 }
 
-fn describe(strategy: Strategy, plan: &Plan, cursor: Option<i64>, chosen: UserId) -> String {
+/// Most users an audit rule names per list.
+const EXPLAIN: usize = 10;
+
+/// Who the walk passed over before `chosen`, with why: the users the query filtered out
+/// (read again, unfiltered and bounded) and the ones the walk itself skipped.
+async fn passed_over(
+    db: &impl ConnectionTrait,
+    route_id: i64,
+    walk: &Walk,
+    cursor: Option<UserId>,
+    chosen: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<(UserId, Skip)>> {
+    let strategy = walk.strategy();
+    let chosen_key = key(strategy, &candidate(chosen, now));
+    let ranges = match (strategy, cursor) {
+        (Strategy::RoundRobin, Some(c)) if chosen.id <= c.0 => {
+            vec![(Some(Key::Id(c)), None), (None, Some(chosen_key))]
+        }
+        (Strategy::RoundRobin, Some(c)) => vec![(Some(Key::Id(c)), Some(chosen_key))],
+        _ => vec![(None, Some(chosen_key))],
+    };
+    let mut skipped: Vec<(UserId, Skip)> = Vec::new();
+    for (after, until) in ranges {
+        let request = PageRequest {
+            after,
+            until,
+            limit: EXPLAIN + 1,
+        };
+        for row in page(db, route_id, strategy, Filter::NONE, request).await? {
+            let candidate = candidate(&row, now);
+            if let Some(skip) = ineligibility(&candidate, walk.mode()) {
+                skipped.push((candidate.user_id, skip));
+            }
+        }
+    }
+    for (user, skip) in walk.skipped() {
+        if !skipped.iter().any(|(u, _)| u == user) {
+            skipped.push((*user, *skip));
+        }
+    }
+    skipped.truncate(EXPLAIN);
+    Ok(skipped)
+}
+
+fn describe(
+    strategy: Strategy,
+    cursor: Option<UserId>,
+    chosen: UserId,
+    also: &[UserId],
+    skipped: &[(UserId, Skip)],
+) -> String {
     let mut rule = match (strategy, cursor) {
         (Strategy::Balanced, _) => {
             format!("balanced (fewest open, then longest idle): user {chosen}")
@@ -130,55 +148,48 @@ fn describe(strategy: Strategy, plan: &Plan, cursor: Option<i64>, chosen: UserId
         (Strategy::RoundRobin, Some(c)) => format!("round robin after user {c}: user {chosen}"),
         (Strategy::RoundRobin, None) => format!("round robin from the start: user {chosen}"),
     };
-    if plan.order.len() > 1 {
-        let others: Vec<String> = plan
-            .order
-            .iter()
-            .filter(|u| **u != chosen)
-            .map(ToString::to_string)
-            .collect();
-        rule.push_str(&format!(" (also eligible: {})", others.join(", ")));
+    if !also.is_empty() {
+        let others: Vec<String> = also.iter().take(EXPLAIN).map(ToString::to_string).collect();
+        rule.push_str(&format!(" (next eligible: {})", others.join(", ")));
     }
-    if !plan.skipped.is_empty() {
-        let skipped: Vec<String> = plan
-            .skipped
+    if !skipped.is_empty() {
+        let skipped: Vec<String> = skipped
             .iter()
             .map(|(u, why)| format!("user {u} ({})", why.as_str()))
             .collect();
-        rule.push_str(&format!("; skipped {}", skipped.join(", ")));
+        rule.push_str(&format!("; passed over {}", skipped.join(", ")));
     }
     rule
 }
 
-/// Takes capacity from the next eligible user on `route`, or returns `None` when nobody
-/// can take the conversation now.
+/// Takes capacity from the next eligible user on route `route_id` (never `exclude`),
+/// or returns `None` when nobody can take the conversation now. Reads the route a page
+/// at a time in strategy order and stops at the first user whose conditional update
+/// succeeds, so the cost does not grow with the route.
 pub(crate) async fn take_capacity(
     db: &impl ConnectionTrait,
-    route: &[UserId],
+    route_id: i64,
+    exclude: Option<UserId>,
     mode: Mode,
     strategy: Strategy,
     now: DateTime<Utc>,
 ) -> Result<Option<Chosen>> {
-    if route.is_empty() {
-        return Ok(None);
-    }
-    let cursor = lock_routing(db).await?;
-    let candidates = candidates(db, route, now).await?;
-    let plan = plan(strategy, &candidates, cursor.map(UserId), mode);
-    for user_id in &plan.order {
-        let mut update = user::Entity::update_many()
-            .col_expr(
-                user::Column::OpenCount,
-                Expr::col(user::Column::OpenCount).add(1),
-            )
-            .col_expr(user::Column::LastAssignedAt, Expr::value(micros(now)))
-            .filter(user::Column::Id.eq(user_id.0))
-            .filter(user::Column::Seat.ne(Seat::None.as_str()))
-            .filter(Expr::col(user::Column::OpenCount).lt(Expr::col(user::Column::Capacity)));
-        if mode == Mode::Live {
-            update = update.filter(user::Column::Availability.eq(Availability::Available.as_str()));
-        }
-        if update.exec(db).await.map_err(backend)?.rows_affected == 1 {
+    let cursor = lock_routing(db).await?.map(UserId);
+    let mut walk = Walk::new(strategy, cursor, mode);
+    let mut lost: Vec<(UserId, Skip)> = Vec::new();
+    while let Some(request) = walk.request() {
+        let rows = page(db, route_id, strategy, Filter::walk(mode), request).await?;
+        let candidates: Vec<Candidate> = rows.iter().map(|r| candidate(r, now)).collect();
+        let order = walk.feed(&candidates);
+        for (i, user_id) in order.iter().enumerate() {
+            if Some(*user_id) == exclude {
+                continue;
+            }
+            if !take_one(db, *user_id, mode, now).await? {
+                // Another transaction filled them between the read and the update.
+                lost.push((*user_id, Skip::AtCapacity));
+                continue;
+            }
             routing_cursor::Entity::insert(routing_cursor::ActiveModel {
                 key: Set(CURSOR.to_owned()),
                 last_user_id: Set(user_id.0),
@@ -191,13 +202,63 @@ pub(crate) async fn take_capacity(
             .exec(db)
             .await
             .map_err(backend)?;
+            let mut skipped = match rows.iter().find(|r| r.id == user_id.0) {
+                Some(row) => passed_over(db, route_id, &walk, cursor, row, now).await?,
+                None => Vec::new(),
+            };
+            skipped.extend(lost);
+            let also: Vec<UserId> = order[i + 1..]
+                .iter()
+                .copied()
+                .filter(|u| Some(*u) != exclude)
+                .collect();
             return Ok(Some(Chosen {
                 user_id: *user_id,
-                rule: describe(strategy, &plan, cursor, *user_id),
+                rule: describe(strategy, cursor, *user_id, &also, &skipped),
             }));
         }
     }
     Ok(None)
+}
+
+/// One conditional update: a unit of `user_id`'s capacity, if they still qualify.
+async fn take_one(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut update = user::Entity::update_many()
+        .col_expr(
+            user::Column::OpenCount,
+            Expr::col(user::Column::OpenCount).add(1),
+        )
+        .col_expr(user::Column::LastAssignedAt, Expr::value(micros(now)))
+        .col_expr(user::Column::IdleSince, Expr::value(micros(now)))
+        .filter(user::Column::Id.eq(user_id.0))
+        .filter(user::Column::Seat.ne(Seat::None.as_str()))
+        .filter(Expr::col(user::Column::OpenCount).lt(Expr::col(user::Column::Capacity)));
+    if mode == Mode::Live {
+        update = update.filter(user::Column::Availability.eq(Availability::Available.as_str()));
+    }
+    Ok(update.exec(db).await.map_err(backend)?.rows_affected == 1)
+}
+
+/// The route a conversation routes along: its interned route, or for a row handed off
+/// before routes were interned, the route of its stored user list.
+pub(crate) async fn route_of(
+    db: &impl ConnectionTrait,
+    row: &conversation::Model,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    match row.route_id {
+        Some(id) => Ok(id),
+        None => Ok(
+            intern(db, &parse_route(row.route_user_ids.as_deref()), &[], now)
+                .await?
+                .id,
+        ),
+    }
 }
 
 /// Gives conversation `id` to `user`: the row change every assignment path shares
@@ -267,26 +328,20 @@ pub(crate) async fn drain(
     let mut assignments = Vec::new();
     // Conversations with the same route and mode compete for the same users: once one
     // finds nobody, the rest of them would too.
-    let mut exhausted: HashSet<(String, String)> = HashSet::new();
+    let mut exhausted: HashSet<(i64, &str, String)> = HashSet::new();
     for row in queued {
         let Some(process_name) = row.handoff_process.clone() else {
             continue;
         };
         let handoff_mode = mode(process(&process_name)?);
         let route_strategy = strategy(row.route_strategy.as_deref());
-        let route_key = (
-            format!(
-                "{}/{}",
-                row.route_user_ids.as_deref().unwrap_or_default(),
-                route_strategy.as_str()
-            ),
-            process_name,
-        );
+        let route = route_of(db, &row, now).await?;
+        let route_key = (route, route_strategy.as_str(), process_name);
         if exhausted.contains(&route_key) {
             continue;
         }
-        let route = parse_route(row.route_user_ids.as_deref());
-        let Some(chosen) = take_capacity(db, &route, handoff_mode, route_strategy, now).await?
+        let Some(chosen) =
+            take_capacity(db, route, None, handoff_mode, route_strategy, now).await?
         else {
             exhausted.insert(route_key);
             continue;

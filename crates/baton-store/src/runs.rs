@@ -10,7 +10,7 @@ use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, UserId, Workfl
 use baton_core::settings::{FieldError, UnassignedChat};
 use baton_engine::StoreError;
 use baton_engine::model::{Assignment, HandoffOutcome, HandoffPlan, Message};
-use baton_routing::{Strategy, expand_destination};
+use baton_routing::Strategy;
 use baton_ticketing::Activity;
 use baton_workflows::{Action, Cursor, Definition, Facts, Step, next};
 use chrono::{DateTime, Utc};
@@ -23,7 +23,6 @@ use serde_json::json;
 
 use crate::convert::micros;
 use crate::entity::{conversation, inbox, message, ticket, user, workflow_run};
-use crate::people::team_members;
 use crate::routing::{available_at, give, mode, release_capacity, take_capacity};
 use crate::turns::{audit, handoff_record, locked, system_message};
 use crate::{Result, backend};
@@ -224,9 +223,8 @@ async fn apply(
     let mut detail = json!({"run_id": run.id, "workflow_id": run.workflow_id});
     match action {
         Action::RotateOwner { user_ids, team_id } => {
-            let teams: Vec<i64> = team_id.iter().map(|t: &TeamId| t.0).collect();
-            let members = team_members(db, &teams).await?;
-            let route = expand_destination(user_ids, members.into_iter().map(|(_, u)| UserId(u)));
+            let teams: Vec<TeamId> = team_id.iter().copied().collect();
+            let route = crate::routes::intern(db, user_ids, &teams, now).await?;
             let current = conversation::Entity::find_by_id(run.conversation_id)
                 .one(db)
                 .await
@@ -234,8 +232,16 @@ async fn apply(
                 .filter(|c| c.assignee_kind == "user")
                 .and_then(|c| c.assignee_user_id)
                 .map(UserId);
-            let route: Vec<UserId> = route.into_iter().filter(|u| Some(*u) != current).collect();
-            match take_capacity(db, &route, mode(process), Strategy::RoundRobin, now).await? {
+            match take_capacity(
+                db,
+                route.id,
+                current,
+                mode(process),
+                Strategy::RoundRobin,
+                now,
+            )
+            .await?
+            {
                 Some(chosen) => {
                     if let Some(previous) = current {
                         release_capacity(db, previous).await?;
@@ -267,7 +273,7 @@ async fn apply(
                     detail["action"] = json!("rotate_owner");
                     detail["result"] = json!(format!(
                         "nobody eligible among {} candidate(s)",
-                        route.len()
+                        route.members
                     ));
                 }
             }

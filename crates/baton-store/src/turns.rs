@@ -8,7 +8,6 @@ use baton_engine::model::{
     Assignment, Author, Conversation, HandoffOutcome, HandoffPlan, Message, Reply, Turn,
     TurnAction, TurnOutcome, View, Visitor,
 };
-use baton_routing::expand_destination;
 use baton_ticketing::Activity;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -20,10 +19,8 @@ use serde_json::{Value, json};
 
 use crate::convert::{self, micros};
 use crate::entity::{audit as audit_event, conversation, message, outbox};
-use crate::people::team_members;
-use crate::routing::{
-    Chosen, anyone_available, drain, lock_routing, mode, release_capacity, take_capacity,
-};
+use crate::routes::anyone_available;
+use crate::routing::{Chosen, drain, lock_routing, mode, release_capacity, take_capacity};
 use crate::{Result, backend};
 
 pub(crate) async fn audit(
@@ -158,6 +155,7 @@ pub(crate) async fn create_conversation(
         handoff_summary: Set(None),
         queued: Set(false),
         route_user_ids: Set(None),
+        route_id: Set(None),
         route_strategy: Set(None),
         human_replied: Set(false),
         assigned_at: Set(None),
@@ -414,17 +412,13 @@ async fn hand_off(
         )
         .into());
     };
-    let team_keys: Vec<i64> = team_ids.iter().map(|t| t.0).collect();
-    let members = team_members(db, &team_keys).await?;
-    let route = expand_destination(user_ids, members.into_iter().map(|(_, u)| UserId(u)));
+    let route = crate::routes::intern(db, user_ids, team_ids, now).await?;
     let chosen: Option<Chosen> =
-        take_capacity(db, &route, mode(plan.process), *strategy, now).await?;
+        take_capacity(db, route.id, None, mode(plan.process), *strategy, now).await?;
     let available = match plan.process {
         HandoffProcess::Live => chosen.is_some(),
-        HandoffProcess::Async => anyone_available(db, &route, now).await?,
+        HandoffProcess::Async => anyone_available(db, route.id, now).await?,
     };
-    let route_json = serde_json::to_string(&route.iter().map(|u| u.0).collect::<Vec<_>>())
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
     handoff_record(row.id, plan, inbox_id.0, now)
         .col_expr(
             conversation::Column::AssigneeKind,
@@ -439,7 +433,7 @@ async fn hand_off(
             Expr::value(chosen.as_ref().map(|_| micros(now))),
         )
         .col_expr(conversation::Column::Queued, Expr::value(chosen.is_none()))
-        .col_expr(conversation::Column::RouteUserIds, Expr::value(route_json))
+        .col_expr(conversation::Column::RouteId, Expr::value(route.id))
         .col_expr(
             conversation::Column::RouteStrategy,
             Expr::value(strategy.as_str()),
@@ -471,7 +465,7 @@ async fn hand_off(
             "assignee_user_id": chosen.as_ref().map(|c| c.user_id.0),
             "queued": chosen.is_none(),
             "rule": chosen.as_ref().map_or_else(
-                || format!("nobody eligible among {} candidate(s): queued", route.len()),
+                || format!("nobody eligible among {} candidate(s): queued", route.members),
                 |c| c.rule.clone(),
             ),
             "explanation": plan.explanation,

@@ -293,12 +293,20 @@ async fn round_robin_is_fair_and_skips_the_unseated(db: Db) {
     }
     let u = &w.users;
     assert_eq!(order, vec![u[0], u[2], u[3], u[0], u[2], u[3]]);
-    let audit = store.audit(1, None).await.expect("audit");
-    let rule = audit[0].detail["rule"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(rule.contains("no_paid_seat"), "{rule}");
+    // The rule names whom the walk passed over on the way to the chosen user: the
+    // unseated user stands between u[0] and u[2].
+    let rules: Vec<String> = store
+        .audit(20, None)
+        .await
+        .expect("audit")
+        .iter()
+        .filter_map(|a| a.detail["rule"].as_str().map(str::to_owned))
+        .collect();
+    let unseated = format!("passed over user {} (no_paid_seat)", u[1]);
+    assert!(
+        rules.iter().any(|r| r.contains(&unseated)),
+        "{unseated} in {rules:#?}"
+    );
 }
 
 async fn queue_drains_oldest_first_when_capacity_frees(db: Db) {
