@@ -29,11 +29,15 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Calls `init` with `config` (serialized to JSON).
-    pub fn new(vtable: *const PluginVTable, config: &impl Serialize) -> Result<Self, CallError> {
-        // SAFETY: `vtable` comes from the plugin's `baton_plugin_vtable_v1`, a static.
+    /// Calls `init` with `config` (serialized to JSON). `vtable` is the plugin's
+    /// `baton_plugin_vtable_v1` function, which the declare macros generate.
+    pub fn new(
+        vtable: extern "C" fn() -> *const PluginVTable,
+        config: &impl Serialize,
+    ) -> Result<Self, CallError> {
+        // SAFETY: the declare macros make this function return a pointer to a static.
         let vtable =
-            unsafe { vtable.as_ref() }.ok_or_else(|| CallError::Invalid("null vtable".into()))?;
+            unsafe { vtable().as_ref() }.ok_or_else(|| CallError::Invalid("null vtable".into()))?;
         let config = serde_json::to_vec(config).map_err(|e| CallError::Invalid(e.to_string()))?;
         let mut instance: *mut c_void = std::ptr::null_mut();
         let mut out = Buffer::EMPTY;

@@ -18,7 +18,7 @@ fn config() -> Value {
 }
 
 fn channel() -> Instance {
-    Instance::new(baton_plugin_vtable_v1(), &config()).expect("init")
+    Instance::new(baton_plugin_vtable_v1, &config()).expect("init")
 }
 
 fn webhook(secret: Option<&str>, body: &str) -> HttpRequest {
@@ -210,7 +210,7 @@ fn there_is_no_handshake() {
 #[test]
 fn bad_configs_are_refused_naming_the_field() {
     let refused = |config: Value| {
-        let error = plugin_error(Instance::new(baton_plugin_vtable_v1(), &config));
+        let error = plugin_error(Instance::new(baton_plugin_vtable_v1, &config));
         assert_eq!(error.kind, ErrorKind::Config, "{config}");
         error.message
     };
@@ -252,11 +252,11 @@ fn bad_configs_are_refused_naming_the_field() {
     );
     // the longest secret Telegram allows is fine
     let longest = json!({ "bot_token": BOT_TOKEN, "secret_token": "a".repeat(256) });
-    assert!(Instance::new(baton_plugin_vtable_v1(), &longest).is_ok());
+    assert!(Instance::new(baton_plugin_vtable_v1, &longest).is_ok());
 }
 
 fn outbound(config: Value, thread: &str, text: &str) -> OutboundRequest {
-    Instance::new(baton_plugin_vtable_v1(), &config)
+    Instance::new(baton_plugin_vtable_v1, &config)
         .expect("init")
         .call(
             OP_OUTBOUND,

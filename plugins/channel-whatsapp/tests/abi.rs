@@ -30,7 +30,7 @@ fn config() -> Value {
 }
 
 fn channel() -> Instance {
-    Instance::new(baton_plugin_vtable_v1(), &config()).expect("init")
+    Instance::new(baton_plugin_vtable_v1, &config()).expect("init")
 }
 
 fn sign(secret: &str, body: &str) -> String {
@@ -319,7 +319,7 @@ fn malformed_bodies_are_bad_requests() {
 #[test]
 fn bad_configs_are_refused_naming_the_field() {
     let refused = |config: Value| {
-        let error = plugin_error(Instance::new(baton_plugin_vtable_v1(), &config));
+        let error = plugin_error(Instance::new(baton_plugin_vtable_v1, &config));
         assert_eq!(error.kind, ErrorKind::Config, "{config}");
         error.message
     };
@@ -349,7 +349,7 @@ fn bad_configs_are_refused_naming_the_field() {
 }
 
 fn outbound(config: Value, thread: &str, text: &str) -> OutboundRequest {
-    Instance::new(baton_plugin_vtable_v1(), &config)
+    Instance::new(baton_plugin_vtable_v1, &config)
         .expect("init")
         .call(
             OP_OUTBOUND,

@@ -103,7 +103,7 @@ mod tests {
     use super::*;
 
     fn instance(config: serde_json::Value) -> Result<Instance, CallError> {
-        Instance::new(baton_plugin_vtable_v1(), &config)
+        Instance::new(baton_plugin_vtable_v1, &config)
     }
 
     fn check(patterns: &[&str], text: &str, expect: Option<(&str, usize, usize)>) {
