@@ -22,6 +22,8 @@ use reqwest::Method;
 pub use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod provider;
+
 /// How long the server may take to print its listening line.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Deadline for anything the server does asynchronously (queue drains, metrics).
@@ -286,6 +288,25 @@ pub fn random_hex() -> String {
     format!("{:016x}{:016x}", a.finish(), b.finish())
 }
 
+/// The shared library of a plugin crate of this workspace (`plugins/<name>`), built
+/// beside the binary by `cargo xtask test` (or `cargo xtask build-plugins`).
+pub fn plugin_library(crate_name: &str) -> PathBuf {
+    let file = format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        crate_name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    );
+    let path = baton_binary().parent().unwrap().join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the plugins first (`cargo xtask test` does, or \
+         `cargo build -p {crate_name}`)",
+        path.display()
+    );
+    path
+}
+
 /// A `Command` for the binary with every inherited `BATON_*` variable removed, so the
 /// developer's environment cannot leak into a test server.
 pub fn baton_command(args: &[&str]) -> Command {
@@ -332,7 +353,15 @@ enum Database {
 impl Server {
     /// Starts a server on `backend`; panics with the server's stderr if it does not come up.
     pub async fn start(backend: Backend) -> Server {
-        tokio::task::spawn_blocking(move || Server::start_blocking(backend))
+        tokio::task::spawn_blocking(move || Server::start_blocking(backend, None))
+            .await
+            .unwrap()
+    }
+
+    /// [`Server::start`] with a configuration file holding `toml` (e.g. `[[plugins]]`
+    /// entries), passed with `--config`.
+    pub async fn start_with_config(backend: Backend, toml: String) -> Server {
+        tokio::task::spawn_blocking(move || Server::start_blocking(backend, Some(toml)))
             .await
             .unwrap()
     }
@@ -343,21 +372,26 @@ impl Server {
     pub async fn start_peer(&self) -> Server {
         let database = self.database.clone();
         let token = self.token.clone();
-        tokio::task::spawn_blocking(move || Server::launch(database, token, false))
+        tokio::task::spawn_blocking(move || Server::launch(database, token, false, None))
             .await
             .unwrap()
     }
 
-    fn start_blocking(backend: Backend) -> Server {
+    fn start_blocking(backend: Backend, config: Option<String>) -> Server {
         let token = format!("e2e-owner-{}", random_hex());
         let database = match backend {
             Backend::Sqlite => Database::Sqlite(None),
             Backend::Postgres(url) => Database::Postgres(url, unique_schema()),
         };
-        Server::launch(database, token, true)
+        Server::launch(database, token, true, config)
     }
 
-    fn launch(database: Database, token: String, owns_schema: bool) -> Server {
+    fn launch(
+        database: Database,
+        token: String,
+        owns_schema: bool,
+        config: Option<String>,
+    ) -> Server {
         let tempdir = tempfile::Builder::new()
             .prefix("baton-e2e-")
             .tempdir()
@@ -374,6 +408,11 @@ impl Server {
             .env("BATON_BOOTSTRAP_TOKEN", &token)
             .env("BATON_KB__DIR", &kb)
             .env("RUST_LOG", "warn");
+        if let Some(toml) = config {
+            let file = dir.join("baton.toml");
+            std::fs::write(&file, toml).unwrap();
+            cmd.arg("--config").arg(&file);
+        }
         let database = match database {
             Database::Sqlite(file) => {
                 let file = file.unwrap_or_else(|| dir.join("baton.db"));

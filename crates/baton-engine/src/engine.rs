@@ -17,6 +17,7 @@ use tokio::sync::{Notify, broadcast};
 
 use crate::Telemetry;
 use crate::events::Event;
+use crate::extensions::{Delivery, Extensions};
 use crate::model::{
     Assignee, Assignment, Conversation, HandoffPlan, Message, Reply, Turn, TurnAction, TurnOutcome,
     User, VersionedSettings,
@@ -38,6 +39,8 @@ pub struct EngineConfig {
     pub reroute_sweep: Duration,
     /// How often workflow runs are checked for a delay that is over.
     pub workflow_sweep: Duration,
+    /// Plugins: trigger matchers and channel deliverers.
+    pub extensions: Extensions,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +50,7 @@ impl Default for EngineConfig {
             outbox_sweep: Duration::from_secs(2),
             reroute_sweep: Duration::from_secs(15),
             workflow_sweep: Duration::from_secs(1),
+            extensions: Extensions::default(),
         }
     }
 }
@@ -153,7 +157,12 @@ impl Engine {
             (TurnAction::Store, None)
         } else {
             let decision = self
-                .decide(&snapshot.compiled, snapshot.agent_paused, text)
+                .decide(
+                    &snapshot.compiled,
+                    snapshot.agent_paused,
+                    text,
+                    &conversation.channel,
+                )
                 .await;
             let action = match &decision {
                 Decision::Reply { text, .. } => TurnAction::Reply(text.clone()),
@@ -218,16 +227,17 @@ impl Engine {
         }
     }
 
-    /// What would happen to `text` now, with no side effects. `agent_paused` overrides
-    /// the stored switch when given.
+    /// What would happen to `text` on `channel` now, with no side effects.
+    /// `agent_paused` overrides the stored switch when given.
     pub async fn simulate(
         &self,
         text: &str,
+        channel: &str,
         agent_paused: Option<bool>,
     ) -> StoreResult<Simulation> {
         let snapshot = self.inner.snapshot.get(&*self.inner.store).await?;
         let paused = agent_paused.unwrap_or(snapshot.agent_paused);
-        let decision = self.decide(&snapshot.compiled, paused, text).await;
+        let decision = self.decide(&snapshot.compiled, paused, text, channel).await;
         Ok(Simulation {
             decision,
             settings_version: snapshot.compiled.version,
@@ -235,7 +245,13 @@ impl Engine {
         })
     }
 
-    async fn decide(&self, compiled: &Compiled, agent_paused: bool, text: &str) -> Decision {
+    async fn decide(
+        &self,
+        compiled: &Compiled,
+        agent_paused: bool,
+        text: &str,
+        channel: &str,
+    ) -> Decision {
         let settings = &compiled.settings;
         let human = detect_human_request(text).map(|hit| Trigger::AsksForHuman {
             matched: text.get(hit.span.clone()).unwrap_or_default().to_owned(),
@@ -245,7 +261,17 @@ impl Engine {
             matched: hit.phrase,
             span: hit.span,
         });
-        let trigger = decision::first_trigger(settings, agent_paused, human, custom, None);
+        // Plugins come last in the order of triggers: ask them only when nothing
+        // built in fired.
+        let built_in_fired = (agent_paused && settings.default_triggers.agent_paused)
+            || (human.is_some() && settings.default_triggers.asks_for_human)
+            || custom.is_some();
+        let plugin = if built_in_fired {
+            None
+        } else {
+            self.plugin_trigger(text, channel).await
+        };
+        let trigger = decision::first_trigger(settings, agent_paused, human, custom, plugin);
         let answer: Option<AgentAnswer> =
             if decision::needs_answer(settings, agent_paused, trigger.as_ref()) {
                 Some(self.inner.answerer.answer(text).await)
@@ -253,6 +279,31 @@ impl Engine {
                 None
             };
         decision::decide(settings, agent_paused, Signals { trigger, answer })
+    }
+
+    /// The first hit of the matcher plugins, in configured order.
+    async fn plugin_trigger(&self, text: &str, channel: &str) -> Option<Trigger> {
+        for matcher in &self.inner.config.extensions.matchers {
+            match matcher.find(text, channel).await {
+                Ok(Some(hit)) => {
+                    // A span that is not a char range of this text is dropped, not
+                    // trusted.
+                    let span = hit.span.filter(|s| text.get(s.clone()).is_some());
+                    return Some(Trigger::Plugin {
+                        plugin: matcher.name().to_owned(),
+                        matched: hit.matched,
+                        span,
+                    });
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(
+                    plugin = matcher.name(),
+                    %error,
+                    "trigger matcher failed; counted as no trigger"
+                ),
+            }
+        }
+        None
     }
 
     pub async fn settings(&self) -> StoreResult<VersionedSettings> {
@@ -384,6 +435,11 @@ impl Engine {
         let _ = self.inner.events.send(event);
     }
 
+    /// Wakes the outbox dispatcher after a commit made outside the engine wrote rows.
+    pub fn wake_outbox(&self) {
+        self.inner.outbox_ready.notify_one();
+    }
+
     /// Delivers outbox messages until the process ends: after every commit that wrote
     /// some, and on a timer for what a crash left behind.
     pub async fn run_outbox(self) {
@@ -467,26 +523,100 @@ impl Engine {
         Ok(moved)
     }
 
-    /// Delivers one batch; returns how many messages it delivered.
+    /// Delivers one batch; returns how many rows it settled (delivered, failed or
+    /// scheduled for a retry).
     pub async fn deliver_outbox(&self) -> StoreResult<usize> {
-        let items = self.inner.store.pending_outbox(256).await?;
+        let now = Utc::now();
+        let items = self.inner.store.pending_outbox(256, now).await?;
         if items.is_empty() {
             return Ok(0);
         }
+        let settled = items.len();
+        let deliverers = &self.inner.config.extensions.deliverers;
         let mut delivered = Vec::with_capacity(items.len());
         let mut per_channel: HashMap<String, usize> = HashMap::new();
+        let mut sends = Vec::new();
         for item in items {
-            // Web chat delivers through live events (SSE reads them, and replays from the
-            // message table on reconnect), so publishing is delivery.
             *per_channel.entry(item.channel.clone()).or_default() += 1;
-            delivered.push(item.id);
-            self.publish(Event::Message(item.message));
+            match deliverers.get(&item.channel) {
+                // Messaging providers: an HTTP request each, all of the batch at once.
+                Some(deliverer) => sends.push(async move {
+                    let outcome = deliverer.deliver(&item).await;
+                    (item, outcome)
+                }),
+                // Web chat delivers through live events (SSE reads them, and replays
+                // from the message table on reconnect), so publishing is delivery.
+                None => {
+                    delivered.push(item.id);
+                    self.publish(Event::Message(item.message));
+                }
+            }
         }
-        self.inner
-            .store
-            .mark_delivered(&delivered, Utc::now())
-            .await?;
-        tracing::debug!(?per_channel, "outbox delivered");
-        Ok(delivered.len())
+        for (item, outcome) in futures_util::future::join_all(sends).await {
+            match outcome {
+                Delivery::Sent => {
+                    delivered.push(item.id);
+                    self.publish(Event::Message(item.message));
+                }
+                Delivery::Retry { after, reason } => {
+                    let wait = retry_after(item.attempts, after);
+                    tracing::warn!(
+                        channel = %item.channel, outbox = item.id, attempts = item.attempts + 1,
+                        retry_in_seconds = wait.as_secs_f64(), %reason, stage = "outbox",
+                        "delivery failed; will retry"
+                    );
+                    let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    self.inner
+                        .store
+                        .mark_retry(item.id, at, &reason, now)
+                        .await?;
+                }
+                Delivery::Failed { reason } => {
+                    tracing::error!(
+                        channel = %item.channel, outbox = item.id, %reason, stage = "outbox",
+                        "delivery failed for good"
+                    );
+                    self.inner.store.mark_failed(item.id, &reason, now).await?;
+                }
+            }
+        }
+        if !delivered.is_empty() {
+            self.inner
+                .store
+                .mark_delivered(&delivered, Utc::now())
+                .await?;
+        }
+        tracing::debug!(?per_channel, "outbox batch settled");
+        Ok(settled)
+    }
+}
+
+/// How long to wait before attempt `attempts + 1`: what the provider asked for (at most an
+/// hour), else exponential from one second, at most five minutes.
+fn retry_after(attempts: u32, asked: Option<Duration>) -> Duration {
+    match asked {
+        Some(asked) => asked.clamp(Duration::from_secs(1), Duration::from_secs(3600)),
+        None => Duration::from_secs(1u64 << attempts.min(8)).min(Duration::from_secs(300)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_and_honour_the_provider() {
+        let check = |attempts, asked: Option<u64>, expect: u64| {
+            let got = retry_after(attempts, asked.map(Duration::from_secs));
+            assert_eq!(got, Duration::from_secs(expect), "{attempts} {asked:?}");
+        };
+        check(0, None, 1);
+        check(1, None, 2);
+        check(5, None, 32);
+        check(8, None, 256);
+        check(30, None, 256);
+        check(3, Some(7), 7);
+        check(3, Some(0), 1);
+        check(3, Some(86_400), 3600);
     }
 }

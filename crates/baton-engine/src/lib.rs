@@ -5,6 +5,7 @@
 
 mod engine;
 pub mod events;
+pub mod extensions;
 pub mod model;
 pub mod ports;
 mod snapshot;
@@ -12,6 +13,7 @@ mod summary;
 
 pub use engine::{Engine, EngineConfig, IngestResult, Simulation};
 pub use events::Event;
+pub use extensions::{Deliverer, Delivery, Extensions, MatcherHit, TriggerMatcher};
 pub use ports::{Answerer, Store, StoreError, StoreResult};
 
 /// Metrics the engine reports; the host maps them to Prometheus.

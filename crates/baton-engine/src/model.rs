@@ -273,6 +273,8 @@ pub struct HandoffOutcome {
 pub struct OutboxItem {
     pub id: i64,
     pub channel: String,
+    /// The provider's thread (a chat id, a phone number) for messaging channels.
+    pub thread: Option<String>,
     pub message: Message,
     pub attempts: u32,
 }

@@ -121,6 +121,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
     async fn conversation(&self, id: ConversationId) -> StoreResult<Conversation>;
+    /// The conversation of a messaging thread (`channel`, `thread`), created on the
+    /// first message; concurrent first messages get the same one.
+    async fn thread_conversation(
+        &self,
+        channel: &str,
+        thread: &str,
+        visitor: Visitor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation>;
+    /// A system message to the visitor outside a turn (a channel's notice), through the
+    /// outbox.
+    async fn notify_visitor(
+        &self,
+        id: ConversationId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message>;
     /// The conversation, when `token_hash` is its visitor token; `None` when it is
     /// another conversation's. One read serves both the check and the ingest.
     async fn visitor_conversation(
@@ -207,8 +224,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn queue_length(&self) -> StoreResult<u64>;
 
     // --- outbox and audit -----------------------------------------------------------
-    async fn pending_outbox(&self, limit: u64) -> StoreResult<Vec<OutboxItem>>;
+    /// Undelivered outbox rows that are due at `now` (not failed, not waiting to retry).
+    async fn pending_outbox(&self, limit: u64, now: DateTime<Utc>) -> StoreResult<Vec<OutboxItem>>;
     async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Counts an attempt that will be retried at `retry_at`.
+    async fn mark_retry(
+        &self,
+        id: i64,
+        retry_at: DateTime<Utc>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Gives up on a row: it is never tried again.
+    async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Audit events newest first, at most `limit`, only those with an id below `before`
     /// when given (the next page).
     async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>>;

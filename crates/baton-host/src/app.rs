@@ -19,6 +19,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Workflow templates from `workflows.dir`, beside the built-in ones.
     pub templates: Arc<Vec<crate::templates::FileTemplate>>,
+    /// The plugins loaded at start, and those that failed.
+    pub plugins: Arc<crate::plugins::Plugins>,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.
@@ -30,8 +32,13 @@ pub fn router(state: AppState) -> Router {
         .merge(api::conversations::routes())
         .merge(api::events::routes())
         .merge(api::workflows::routes())
+        .merge(api::plugins::routes())
         .with_state(state.clone())
         .merge(baton_channel_chat::router(state.engine.clone()))
+        .merge(baton_channel_messaging::router(
+            state.engine.clone(),
+            state.plugins.channels(),
+        ))
         .fallback(api::ops::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())

@@ -20,7 +20,40 @@ pub struct Config {
     pub kb: KbConfig,
     pub workflows: WorkflowsConfig,
     pub log: LogConfig,
+    /// `[[plugins]]`: shared libraries loaded at start (trigger matchers, channels).
+    #[serde(default)]
+    pub plugins: Vec<PluginEntry>,
 }
+
+/// One `[[plugins]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginEntry {
+    /// Unique; the webhook path `/webhooks/{name}` and the trigger kind `plugin:{name}`.
+    pub name: String,
+    /// The library file, relative to the working directory unless absolute.
+    pub path: PathBuf,
+    /// Handed to the plugin's `init` as JSON.
+    #[serde(default)]
+    pub config: serde_json::Value,
+}
+
+impl PluginEntry {
+    pub fn spec(&self) -> baton_plugin_host::PluginSpec {
+        baton_plugin_host::PluginSpec {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            config: if self.config.is_null() {
+                serde_json::Value::Object(serde_json::Map::new())
+            } else {
+                self.config.clone()
+            },
+        }
+    }
+}
+
+/// Channel names the host owns: a plugin may not take them.
+const BUILT_IN_CHANNELS: [&str; 2] = ["chat", "email"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +116,7 @@ impl Default for Config {
                 level: "info".into(),
                 format: "text".into(),
             },
+            plugins: Vec::new(),
         }
     }
 }
@@ -100,6 +134,15 @@ impl fmt::Debug for Config {
             .field("kb", &self.kb)
             .field("workflows", &self.workflows)
             .field("log", &self.log)
+            // Plugin configs hold tokens and secrets: names and files only.
+            .field(
+                "plugins",
+                &self
+                    .plugins
+                    .iter()
+                    .map(|p| (&p.name, &p.path))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -135,13 +178,14 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
     "http",
     "database",
     "bootstrap_token",
     "kb",
     "workflows",
     "log",
+    "plugins",
 ];
 
 impl Config {
@@ -231,6 +275,41 @@ impl Config {
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "\"text\" or \"json\"".into());
+        }
+        for (i, plugin) in self.plugins.iter().enumerate() {
+            let name = &plugin.name;
+            let valid = name.len() <= 64
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid {
+                return bad(
+                    &format!("plugins[{i}].name"),
+                    format!(
+                        "{name:?}: lowercase letters, digits, - and _, starting with a letter \
+                         (it is a URL path segment and a trigger kind)"
+                    ),
+                );
+            }
+            if BUILT_IN_CHANNELS.contains(&name.as_str()) {
+                return bad(
+                    &format!("plugins[{i}].name"),
+                    format!("{name:?} is a built-in channel"),
+                );
+            }
+            if self.plugins[..i].iter().any(|p| p.name == *name) {
+                return bad(
+                    &format!("plugins[{i}].name"),
+                    format!("{name:?} is already the name of an earlier entry"),
+                );
+            }
+            if plugin.path.as_os_str().is_empty() {
+                return bad(&format!("plugins[{i}].path"), "empty".into());
+            }
+            if !(plugin.config.is_null() || plugin.config.is_object()) {
+                return bad(&format!("plugins[{i}].config"), "must be a table".into());
+            }
         }
         Ok(())
     }

@@ -8,5 +8,6 @@ pub mod auth;
 pub mod config;
 pub mod metrics;
 pub mod openapi;
+pub mod plugins;
 pub mod start;
 pub mod templates;

@@ -33,6 +33,9 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Load the configured plugins and list them (kind, SDK and ABI versions, health);
+    /// fails when an entry does not load.
+    Plugins,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Simulate { text, paused } => simulate(config, &text, paused).await,
             Command::Migrate => migrate(config).await,
+            Command::Plugins => plugins(&config),
         }
     });
     match result {
@@ -150,10 +154,44 @@ async fn shutdown_signal() {
 async fn simulate(config: Config, text: &str, paused: bool) -> anyhow::Result<()> {
     // No bootstrap: a simulation writes nothing, not even the owner.
     let state = start::build(&config, start::open_store(&config).await?)?;
-    let simulation = state.engine.simulate(text, paused.then_some(true)).await?;
+    let simulation = state
+        .engine
+        .simulate(text, "chat", paused.then_some(true))
+        .await?;
     println!("settings version {}", simulation.settings_version);
     println!("{:#?}", simulation.decision);
     println!("{}", simulation.decision.explanation());
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn plugins(config: &Config) -> anyhow::Result<()> {
+    let plugins = baton_host::plugins::Plugins::load(&config.plugins);
+    if plugins.loaded.is_empty() && plugins.failed.is_empty() {
+        println!("no [[plugins]] entries in the configuration");
+        return Ok(());
+    }
+    for plugin in &plugins.loaded {
+        let health = plugin.health();
+        println!(
+            "{}\t{}\t{} (sdk {}, abi {})\t{}\t{:?}",
+            plugin.name(),
+            plugin.kind().as_str(),
+            plugin.crate_name(),
+            plugin.sdk_version(),
+            plugin.abi_version(),
+            plugin.path().display(),
+            health.state,
+        );
+    }
+    for failure in &plugins.failed {
+        println!("{}\tFAILED\t{}", failure.name, failure.error);
+    }
+    anyhow::ensure!(
+        plugins.failed.is_empty(),
+        "{} plugin(s) did not load",
+        plugins.failed.len()
+    );
     Ok(())
 }
 

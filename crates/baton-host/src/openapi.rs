@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{conversations, events, ops, people, settings, workflows};
+use crate::api::{conversations, events, ops, people, plugins, settings, workflows};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -16,9 +16,9 @@ use crate::api::{conversations, events, ops, people, settings, workflows};
         people::set_availability, people::set_capacity, people::set_working_hours,
         people::create_team, people::list_teams, people::create_inbox, people::list_inboxes,
         conversations::list, conversations::get_one, conversations::claim, conversations::assign,
-        conversations::reply, conversations::close, conversations::ticket, events::events,
+        conversations::reply, conversations::list_messages, conversations::close, conversations::ticket, events::events,
         workflows::list, workflows::create, workflows::get_one, workflows::update,
-        workflows::templates, workflows::from_template,
+        workflows::templates, workflows::from_template, plugins::list,
         baton_channel_chat::openapi::create_conversation,
         baton_channel_chat::openapi::post_message,
         baton_channel_chat::openapi::list_messages,

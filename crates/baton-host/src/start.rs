@@ -15,6 +15,7 @@ use baton_store::SeaStore;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::plugins::Plugins;
 
 /// How the owner's token reached the operator on this start.
 #[derive(Debug)]
@@ -86,12 +87,17 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
         DbBackend::Sqlite => Duration::from_secs(60),
         _ => Duration::from_secs(30),
     };
+    let plugins = Plugins::load(&config.plugins);
+    let client = reqwest::Client::builder()
+        .build()
+        .context("building the HTTP client for messaging channels")?;
     let engine = Engine::new(
         Arc::new(store),
         Arc::new(kb),
         metrics.clone(),
         EngineConfig {
             snapshot_ttl,
+            extensions: plugins.extensions(&client),
             ..EngineConfig::default()
         },
     );
@@ -101,5 +107,6 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
         engine,
         metrics,
         templates: Arc::new(templates),
+        plugins: Arc::new(plugins),
     })
 }

@@ -27,6 +27,8 @@ pub enum ApiError {
     Invalid(FieldError),
     /// 500: logged, not shown.
     Internal(String),
+    /// 503: a part the request needs is out of service (a disabled plugin).
+    Unavailable(String),
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,6 +72,7 @@ impl ApiError {
                 e.message,
                 Some(e.field),
             ),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (

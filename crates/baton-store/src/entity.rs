@@ -148,6 +148,8 @@ pub mod conversation {
         pub route_user_ids: Option<String>,
         /// The route (`routes.id`); older rows have only `route_user_ids`.
         pub route_id: Option<i64>,
+        /// The provider's thread for messaging channels (a chat id, a phone number).
+        pub thread: Option<String>,
         /// `round_robin` or `balanced`; unset means round robin.
         pub route_strategy: Option<String>,
         /// A human has written in the conversation since its handoff: it stays with its
@@ -195,6 +197,11 @@ pub mod outbox {
         pub attempts: i64,
         pub created_at: i64,
         pub delivered_at: Option<i64>,
+        /// Not tried again before this time (a provider asked to retry).
+        pub retry_at: Option<i64>,
+        /// Given up on: the provider refused for good.
+        pub failed_at: Option<i64>,
+        pub last_error: Option<String>,
     }
     no_relations!();
 }
@@ -309,6 +316,23 @@ pub mod route_member {
         pub route_id: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
+    }
+    no_relations!();
+}
+
+pub mod thread {
+    use sea_orm::entity::prelude::*;
+    /// A messaging thread's current conversation; the row is also the lock that makes
+    /// concurrent first messages share one conversation.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "threads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub channel: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub thread: String,
+        /// 0 until the first conversation exists.
+        pub conversation_id: i64,
     }
     no_relations!();
 }

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(Workflows),
             Box::new(WorkflowRuns),
             Box::new(Routes),
+            Box::new(Messaging),
         ]
     }
 }
@@ -310,6 +311,66 @@ impl MigrationTrait for Routes {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// Messaging channels (issue 4): threads, and outbox rows that wait to be retried or
+/// have failed for good.
+#[derive(Debug)]
+struct Messaging;
+
+impl MigrationName for Messaging {
+    fn name(&self) -> &str {
+        "m20261124_000010_messaging"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Messaging {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("threads")
+                    .col(string("channel"))
+                    .col(string("thread"))
+                    .col(big_integer("conversation_id"))
+                    .primary_key(Index::create().col("channel").col("thread"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("conversations")
+                    .add_column(string_null("thread"))
+                    .to_owned(),
+            )
+            .await?;
+        for column in [big_integer_null("retry_at"), big_integer_null("failed_at")] {
+            manager
+                .alter_table(Table::alter().table("outbox").add_column(column).to_owned())
+                .await?;
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("outbox")
+                    .add_column(text_null("last_error"))
+                    .to_owned(),
+            )
+            .await?;
+        // The "earlier undelivered row of this conversation" probe of a pending read.
+        manager
+            .create_index(
+                Index::create()
+                    .name("outbox_conversation")
+                    .table("outbox")
+                    .col("conversation_id")
+                    .col("id")
+                    .to_owned(),
+            )
+            .await
     }
 }
 

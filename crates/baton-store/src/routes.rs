@@ -164,9 +164,9 @@ fn load(key: Key) -> Option<SimpleExpr> {
             idle_since,
             user_id,
         } => Some(Expr::tuple([
-            Expr::val(i64::from(open)).into(),
-            Expr::val(idle_since).into(),
-            Expr::val(user_id.0).into(),
+            Expr::val(i64::from(open)),
+            Expr::val(idle_since),
+            Expr::val(user_id.0),
         ])),
         Key::Id(_) => None,
     }
@@ -174,9 +174,9 @@ fn load(key: Key) -> Option<SimpleExpr> {
 
 fn load_columns() -> SimpleExpr {
     Expr::tuple([
-        Expr::col((user::Entity, user::Column::OpenCount)).into(),
-        Expr::col((user::Entity, user::Column::IdleSince)).into(),
-        Expr::col((user::Entity, user::Column::Id)).into(),
+        Expr::col((user::Entity, user::Column::OpenCount)),
+        Expr::col((user::Entity, user::Column::IdleSince)),
+        Expr::col((user::Entity, user::Column::Id)),
     ])
 }
 

@@ -14,17 +14,17 @@ use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
 use baton_workflows::Definition;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 
 use crate::connect::SeaStore;
-use crate::convert::{self, micros, time};
-use crate::entity::{audit, conversation, message, outbox, user};
+use crate::convert::{self, time};
+use crate::entity::{audit, conversation, user};
 use crate::routing::{drain, lock_routing};
-use crate::{assign, backend, people, settings, turns};
+use crate::{assign, backend, outbox, people, settings, threads, turns};
 
 /// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
 /// error drops the transaction, which rolls it back.
@@ -238,6 +238,29 @@ impl Store for SeaStore {
         turns::get(&self.db, id).await
     }
 
+    async fn thread_conversation(
+        &self,
+        channel: &str,
+        thread: &str,
+        visitor: Visitor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation> {
+        in_txn!(self, |txn| {
+            threads::thread_conversation(&txn, channel, thread, visitor, now).await?
+        })
+    }
+
+    async fn notify_visitor(
+        &self,
+        id: ConversationId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        in_txn!(self, |txn| {
+            threads::notify_visitor(&txn, id, text, now).await?
+        })
+    }
+
     async fn visitor_conversation(
         &self,
         id: ConversationId,
@@ -433,49 +456,26 @@ impl Store for SeaStore {
         turns::queue_length(&self.db).await
     }
 
-    async fn pending_outbox(&self, limit: u64) -> StoreResult<Vec<OutboxItem>> {
-        let items = outbox::Entity::find()
-            .filter(outbox::Column::DeliveredAt.is_null())
-            .order_by_asc(outbox::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(backend)?;
-        if items.is_empty() {
-            return Ok(Vec::new());
-        }
-        let messages = message::Entity::find()
-            .filter(message::Column::Id.is_in(items.iter().map(|i| i.message_id)))
-            .all(&self.db)
-            .await
-            .map_err(backend)?;
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let Some(row) = messages.iter().find(|m| m.id == item.message_id) else {
-                continue;
-            };
-            out.push(OutboxItem {
-                id: item.id,
-                channel: item.channel,
-                message: convert::message(row.clone())?,
-                attempts: u32::try_from(item.attempts).unwrap_or(u32::MAX),
-            });
-        }
-        Ok(out)
+    async fn pending_outbox(&self, limit: u64, now: DateTime<Utc>) -> StoreResult<Vec<OutboxItem>> {
+        outbox::pending(&self.db, limit, now).await
     }
 
     async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::DeliveredAt, Expr::value(micros(now)))
-            .col_expr(
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            )
-            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
-            .exec(&self.db)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        outbox::mark_delivered(&self.db, ids, now).await
+    }
+
+    async fn mark_retry(
+        &self,
+        id: i64,
+        retry_at: DateTime<Utc>,
+        error: &str,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        outbox::mark_retry(&self.db, id, retry_at, error).await
+    }
+
+    async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        outbox::mark_failed(&self.db, id, error, now).await
     }
 
     async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>> {

@@ -124,6 +124,9 @@ pub(crate) async fn insert_message(
             attempts: Set(0),
             created_at: Set(micros(now)),
             delivered_at: Set(None),
+            retry_at: Set(None),
+            failed_at: Set(None),
+            last_error: Set(None),
             ..Default::default()
         }
         .insert(db)
@@ -156,6 +159,7 @@ pub(crate) async fn create_conversation(
         queued: Set(false),
         route_user_ids: Set(None),
         route_id: Set(None),
+        thread: Set(None),
         route_strategy: Set(None),
         human_replied: Set(false),
         assigned_at: Set(None),

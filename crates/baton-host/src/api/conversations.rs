@@ -20,7 +20,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/conversations/{id}", get(get_one))
         .route("/api/v1/conversations/{id}/claim", post(claim))
         .route("/api/v1/conversations/{id}/assign", post(assign))
-        .route("/api/v1/conversations/{id}/messages", post(reply))
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            post(reply).get(list_messages),
+        )
         .route("/api/v1/conversations/{id}/close", post(close))
         .route("/api/v1/tickets/{id}", get(ticket))
 }
@@ -231,6 +234,41 @@ pub struct MessageDto {
     pub created_at: String,
 }
 
+impl From<baton_engine::model::Message> for MessageDto {
+    fn from(message: baton_engine::model::Message) -> Self {
+        MessageDto {
+            id: message.id.0,
+            author: message.author.as_str().to_owned(),
+            text: message.text,
+            created_at: message.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageList {
+    /// Oldest first: the visitor's, the agent's, system messages and staff replies.
+    pub messages: Vec<MessageDto>,
+}
+
+/// The transcript, for staff (any channel).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = MessageList), (status = 404, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_messages(
+    State(state): State<AppState>,
+    _staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<MessageList>, ApiError> {
+    let store = state.engine.store();
+    store.conversation(ConversationId(id)).await?;
+    let messages = store.messages(ConversationId(id), None).await?;
+    Ok(ApiJson(MessageList {
+        messages: messages.into_iter().map(MessageDto::from).collect(),
+    }))
+}
+
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
     params(("id" = i64, Path)), request_body = StaffMessage,
     responses((status = 201, body = MessageDto), (status = 409, body = baton_http::ErrorBody)),
@@ -251,15 +289,7 @@ pub(crate) async fn reply(
         .engine
         .staff_reply(ConversationId(id), user.id, &body.text)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(MessageDto {
-            id: message.id.0,
-            author: message.author.as_str().to_owned(),
-            text: message.text,
-            created_at: message.created_at.to_rfc3339(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(message.into())))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/close", tag = "conversations",

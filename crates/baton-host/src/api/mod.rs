@@ -4,5 +4,6 @@ pub mod conversations;
 pub mod events;
 pub mod ops;
 pub mod people;
+pub mod plugins;
 pub mod settings;
 pub mod workflows;

@@ -336,7 +336,10 @@ pub(crate) async fn simulate(
     if body.text.trim().is_empty() {
         return Err(ApiError::invalid("text", "the message is empty"));
     }
-    let simulation = state.engine.simulate(&body.text, body.agent_paused).await?;
+    let simulation = state
+        .engine
+        .simulate(&body.text, &body.channel, body.agent_paused)
+        .await?;
     let process = match simulation.process {
         Process::Live => ProcessDto::Live,
         Process::Async => ProcessDto::Async,

@@ -1,0 +1,149 @@
+//! `GET/POST /webhooks/{name}`: the provider's request goes to the channel plugin, and
+//! what it parsed goes to the engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use baton_engine::Engine;
+use baton_engine::model::Visitor;
+use baton_http::ApiError;
+use baton_plugin_host::{CallError, Channel, ErrorKind, HttpRequest, Inbound, WebhookResponse};
+use chrono::Utc;
+
+use crate::PLUGIN_TIMEOUT;
+
+/// The loaded channel plugins, by configured name.
+pub type Channels = Arc<HashMap<String, Channel>>;
+
+#[derive(Clone)]
+struct WebhookState {
+    engine: Engine,
+    channels: Channels,
+}
+
+/// The webhook routes for `channels`.
+pub fn router(engine: Engine, channels: Channels) -> Router {
+    Router::new()
+        .route("/webhooks/{name}", get(handshake).post(inbound))
+        .with_state(WebhookState { engine, channels })
+}
+
+fn channel<'a>(state: &'a WebhookState, name: &str) -> Result<&'a Channel, ApiError> {
+    state
+        .channels
+        .get(name)
+        .ok_or_else(|| ApiError::NotFound(format!("no channel plugin is named {name:?}")))
+}
+
+fn request(
+    method: Method,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HttpRequest, ApiError> {
+    let body = std::str::from_utf8(body)
+        .map_err(|_| ApiError::Malformed("the body is not UTF-8".into()))?
+        .to_owned();
+    Ok(HttpRequest {
+        method: method.as_str().to_owned(),
+        query: query.unwrap_or_default(),
+        headers: headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        body,
+    })
+}
+
+/// What a refused or failed plugin call answers the provider.
+fn refused(name: &str, error: CallError) -> ApiError {
+    match error {
+        CallError::Plugin(e) => match e.kind {
+            ErrorKind::Unauthorized => ApiError::Unauthorized("invalid_signature", e.message),
+            ErrorKind::BadRequest => ApiError::Malformed(e.message),
+            _ => ApiError::Internal(format!("channel {name}: {}", e.message)),
+        },
+        CallError::Disabled { reason, .. } => {
+            ApiError::Unavailable(format!("channel {name} is disabled: {reason}"))
+        }
+        other => ApiError::Internal(format!("channel {name}: {other}")),
+    }
+}
+
+fn respond(answer: WebhookResponse) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, answer.body).into_response();
+    if let Some(value) = answer
+        .content_type
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+async fn handshake(
+    State(state): State<WebhookState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let channel = channel(&state, &name)?;
+    let request = request(Method::GET, query, &headers, &[])?;
+    let answer = channel
+        .handshake(&request, PLUGIN_TIMEOUT)
+        .await
+        .map_err(|e| refused(&name, e))?;
+    Ok(respond(answer))
+}
+
+async fn inbound(
+    State(state): State<WebhookState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let channel = channel(&state, &name)?;
+    let request = request(Method::POST, query, &headers, &body)?;
+    let parsed: Inbound = channel
+        .inbound(&request, PLUGIN_TIMEOUT)
+        .await
+        .map_err(|e| refused(&name, e))?;
+    let store = state.engine.store();
+    for message in &parsed.messages {
+        let visitor = Visitor {
+            name: message.contact_name.clone(),
+            email: None,
+        };
+        let conversation = store
+            .thread_conversation(&name, &message.thread, visitor, Utc::now())
+            .await?;
+        // The provider's message id dedups redeliveries: the engine answers a repeat
+        // with the first replies and stores nothing.
+        state
+            .engine
+            .ingest(&conversation, &message.text, message.message_id.as_deref())
+            .await?;
+    }
+    for notice in &parsed.notices {
+        let conversation = store
+            .thread_conversation(&name, &notice.thread, Visitor::default(), Utc::now())
+            .await?;
+        store
+            .notify_visitor(conversation.id, &notice.text, Utc::now())
+            .await?;
+    }
+    if !parsed.notices.is_empty() {
+        state.engine.wake_outbox();
+    }
+    Ok(respond(parsed.response))
+}

@@ -1,0 +1,352 @@
+//! Messaging channels through plugins (issue 4): the same handoff configuration on web
+//! chat, Telegram and WhatsApp (F1), webhooks verified by the plugins, outbound messages
+//! sent to a provider on loopback through the outbox — retried when it rate-limits — and a
+//! trigger-matcher plugin's hits as trigger kind `plugin:<name>`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use baton_e2e::provider::{Answer, Provider};
+use baton_e2e::{AVAILABLE_MSG, Backend, POLL_TIMEOUT, Server, StatusCode, plugin_library};
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const TELEGRAM_SECRET: &str = "e2e-secret_token";
+const WHATSAPP_SECRET: &str = "e2e-app-secret";
+const WHATSAPP_NUMBER_ID: &str = "106540352242922";
+
+fn config(provider: &Provider) -> String {
+    let path = |name: &str| plugin_library(name).display().to_string();
+    format!(
+        r#"
+[[plugins]]
+name = "order-numbers"
+path = "{regex}"
+config = {{ patterns = ['order\s*#?\d{{5}}'] }}
+
+[[plugins]]
+name = "telegram"
+path = "{telegram}"
+config = {{ bot_token = "123456:e2e-token", secret_token = "{TELEGRAM_SECRET}", api_base_url = "{base}/telegram" }}
+
+[[plugins]]
+name = "whatsapp"
+path = "{whatsapp}"
+config = {{ verify_token = "e2e-verify", app_secret = "{WHATSAPP_SECRET}", access_token = "e2e-access", phone_number_id = "{WHATSAPP_NUMBER_ID}", api_base_url = "{base}/graph" }}
+"#,
+        regex = path("matcher-regex"),
+        telegram = path("channel-telegram"),
+        whatsapp = path("channel-whatsapp"),
+        base = provider.base,
+    )
+}
+
+fn telegram_update(update_id: i64, chat_id: i64, text: &str) -> Value {
+    json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id + 1000,
+            "from": {"id": chat_id, "is_bot": false, "first_name": "Tele", "last_name": "Gram"},
+            "chat": {"id": chat_id, "first_name": "Tele", "type": "private"},
+            "date": 1718000000,
+            "text": text,
+        }
+    })
+}
+
+fn whatsapp_notification(from: &str, id: &str, text: &str) -> String {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": "102290129340398",
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_NUMBER_ID},
+                    "contacts": [{"profile": {"name": "Whats App"}, "wa_id": from}],
+                    "messages": [{"from": from, "id": id, "timestamp": "1749416383", "type": "text", "text": {"body": text}}],
+                }
+            }]
+        }]
+    })
+    .to_string()
+}
+
+fn signature(body: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(WHATSAPP_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn webhook(
+    server: &Server,
+    name: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, String) {
+    let mut request = server
+        .client
+        .post(server.url(&format!("/webhooks/{name}")))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn conversations_on(server: &Server, channel: &str) -> Vec<Value> {
+    server
+        .view("all")
+        .await
+        .into_iter()
+        .filter(|c| c["channel"] == channel)
+        .collect()
+}
+
+async fn message_count(server: &Server) -> usize {
+    let mut total = 0;
+    for conversation in server.view("all").await {
+        let id = conversation["id"].as_i64().unwrap();
+        let (status, body) = server
+            .get(&format!("/api/v1/conversations/{id}/messages"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        total += body["messages"].as_array().map_or(0, Vec::len);
+    }
+    total
+}
+
+fn reason(conversation: &Value) -> (String, String) {
+    let reason = &conversation["handoff"]["reason"];
+    (
+        reason["kind"].as_str().unwrap_or_default().to_owned(),
+        reason["matched"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn one_configuration_on_every_channel(backend: Backend) {
+    let provider = Provider::start().await;
+    // Telegram rate-limits the first reply; the host must retry after the time it names.
+    provider.script(
+        "/telegram/",
+        vec![Answer::json(
+            429,
+            json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}),
+        )],
+    );
+    provider.script(
+        "/graph/",
+        vec![Answer::json(
+            200,
+            json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.out"}]}),
+        )],
+    );
+    let server = Server::start_with_config(backend, config(&provider)).await;
+
+    // Every plugin loaded and healthy.
+    let plugins = server.get_ok("/api/v1/plugins").await;
+    let names: Vec<&str> = plugins["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["order-numbers", "telegram", "whatsapp"],
+        "{plugins}"
+    );
+    for plugin in plugins["plugins"].as_array().unwrap() {
+        assert_eq!(plugin["health"]["state"], "healthy", "{plugin}");
+        assert_eq!(plugin["abi_version"], 1, "{plugin}");
+    }
+    assert_eq!(plugins["failed"], json!([]));
+
+    // One settings change: "refund" hands off, live, to Fay.
+    let (fay, _) = server.agent("Fay", 10).await;
+    server.route_to("live", &[fay], &["refund"]).await;
+
+    // Web chat.
+    let visitor = server.visitor().await;
+    assert_eq!(
+        visitor.say_expect_handoff("I want a refund").await,
+        AVAILABLE_MSG
+    );
+    let chat = visitor.conversation().await;
+    assert_eq!(reason(&chat), ("custom".into(), "refund".into()));
+
+    // Telegram: a wrong secret stores nothing; the right one hands off the same way.
+    let update = telegram_update(1, 4242, "I want a refund").to_string();
+    let before = message_count(&server).await;
+    let (status, body) = webhook(
+        &server,
+        "telegram",
+        &[("x-telegram-bot-api-secret-token", "wrong")],
+        &update,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(message_count(&server).await, before);
+    let secret = [("x-telegram-bot-api-secret-token", TELEGRAM_SECRET)];
+    let (status, body) = webhook(&server, "telegram", &secret, "{not json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(message_count(&server).await, before);
+    let sent = Instant::now();
+    let (status, body) = webhook(&server, "telegram", &secret, &update).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let telegram = conversations_on(&server, "telegram").await;
+    assert_eq!(telegram.len(), 1, "{telegram:?}");
+    assert_eq!(reason(&telegram[0]), ("custom".into(), "refund".into()));
+    assert_eq!(telegram[0]["assignee"]["user_id"], fay, "{}", telegram[0]);
+    // The handoff message reaches Telegram: refused once (429), sent again after 1 s.
+    let calls = provider
+        .wait_for("/telegram/bot123456:e2e-token/sendMessage", 2, POLL_TIMEOUT)
+        .await;
+    assert_eq!(
+        calls[0].body,
+        json!({"chat_id": 4242, "text": AVAILABLE_MSG})
+    );
+    assert_eq!(calls[1].body, calls[0].body);
+    assert!(
+        calls[1].at.duration_since(calls[0].at) >= Duration::from_millis(900),
+        "retried after {:?}, before the 1 s Telegram asked for",
+        calls[1].at.duration_since(calls[0].at)
+    );
+    assert!(sent.elapsed() < POLL_TIMEOUT);
+    // A redelivered update is ingested once.
+    let after_first = message_count(&server).await;
+    let (status, _) = webhook(&server, "telegram", &secret, &update).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(message_count(&server).await, after_first);
+
+    // WhatsApp: the subscription handshake, then the same message.
+    let (status, challenge) = server
+        .get_text("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=e2e-verify&hub.challenge=1158201444")
+        .await;
+    assert_eq!((status, challenge.as_str()), (StatusCode::OK, "1158201444"));
+    let (status, _) = server
+        .get_text("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let body = whatsapp_notification("16505551234", "wamid.in-1", "I want a refund");
+    let before = message_count(&server).await;
+    let (status, _) = webhook(
+        &server,
+        "whatsapp",
+        &[("x-hub-signature-256", &signature("something else"))],
+        &body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = webhook(&server, "whatsapp", &[], &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let malformed = r#"{"object": "whatsapp_business_account", "entry": 7}"#;
+    let (status, _) = webhook(
+        &server,
+        "whatsapp",
+        &[("x-hub-signature-256", &signature(malformed))],
+        malformed,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(message_count(&server).await, before);
+    assert!(conversations_on(&server, "whatsapp").await.is_empty());
+    let (status, response) = webhook(
+        &server,
+        "whatsapp",
+        &[("x-hub-signature-256", &signature(&body))],
+        &body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    let whatsapp = conversations_on(&server, "whatsapp").await;
+    assert_eq!(whatsapp.len(), 1);
+    assert_eq!(reason(&whatsapp[0]), ("custom".into(), "refund".into()));
+    let calls = provider
+        .wait_for(
+            &format!("/graph/{WHATSAPP_NUMBER_ID}/messages"),
+            1,
+            POLL_TIMEOUT,
+        )
+        .await;
+    assert_eq!(calls[0].header("authorization"), Some("Bearer e2e-access"));
+    assert_eq!(calls[0].body["to"], "16505551234");
+    assert_eq!(calls[0].body["text"]["body"], AVAILABLE_MSG);
+
+    // The matcher plugin: its hits hand off as plugin:<name>, in simulate and on a channel.
+    let (status, simulation) = server
+        .post(
+            "/api/v1/handoff/simulate",
+            json!({"channel": "telegram", "text": "where is order #12345?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{simulation}");
+    assert_eq!(simulation["trigger"]["kind"], "plugin:order-numbers");
+    assert_eq!(simulation["trigger"]["matched"], "order #12345");
+    assert_eq!(simulation["trigger"]["text_span"], json!([9, 21]));
+    let update = telegram_update(2, 5151, "my order 54321 never came").to_string();
+    let (status, _) = webhook(&server, "telegram", &secret, &update).await;
+    assert_eq!(status, StatusCode::OK);
+    let second = conversations_on(&server, "telegram")
+        .await
+        .into_iter()
+        .find(|c| c["id"] != telegram[0]["id"])
+        .unwrap();
+    assert_eq!(
+        reason(&second),
+        ("plugin:order-numbers".into(), "order 54321".into())
+    );
+}
+
+async fn a_plugin_that_fails_to_load_is_reported_and_skipped(backend: Backend) {
+    let provider = Provider::start().await;
+    let toml = format!(
+        "{}\n[[plugins]]\nname = \"ghost\"\npath = \"/nonexistent/libghost.so\"\n",
+        config(&provider)
+    );
+    let server = Server::start_with_config(backend, toml).await;
+    let plugins = server.get_ok("/api/v1/plugins").await;
+    assert_eq!(plugins["plugins"].as_array().unwrap().len(), 3, "{plugins}");
+    let failed = plugins["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{plugins}");
+    assert_eq!(failed[0]["name"], "ghost");
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/libghost.so"),
+        "{plugins}"
+    );
+    let (status, _) = server
+        .request(Method::POST, "/webhooks/ghost", None, Some(&json!({})))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_configuration_on_every_channel() {
+        super::one_configuration_on_every_channel(baton_e2e::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_plugin_that_fails_to_load_is_reported_and_skipped() {
+        super::a_plugin_that_fails_to_load_is_reported_and_skipped(baton_e2e::Backend::Sqlite)
+            .await;
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_configuration_on_every_channel() {
+        let Some(url) = baton_e2e::postgres_url_or_skip() else {
+            return;
+        };
+        super::one_configuration_on_every_channel(baton_e2e::Backend::Postgres(url)).await;
+    }
+}
