@@ -88,8 +88,7 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
         _ => Duration::from_secs(30),
     };
     let plugins = Plugins::load(&config.plugins);
-    let client = reqwest::Client::builder()
-        .build()
+    let client = baton_channel_messaging::http_client()
         .context("building the HTTP client for messaging channels")?;
     let engine = Engine::new(
         Arc::new(store),
