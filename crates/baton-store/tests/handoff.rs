@@ -101,6 +101,9 @@ on_both!(
     unanswered_live_conversations_move_after_the_timeout,
     working_hours_make_a_user_away_outside_them,
     help_desk_handoffs_make_tickets_that_follow_the_conversation,
+    routing_walks_past_pages_of_users_out_of_hours,
+    a_thread_keeps_one_open_conversation,
+    the_outbox_keeps_each_conversation_in_order_through_retries,
 );
 
 const AVAILABLE: &str = "available now";
@@ -808,4 +811,134 @@ async fn help_desk_handoffs_make_tickets_that_follow_the_conversation(db: Db) {
         store.ticket(baton_core::ids::TicketId(999)).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// 36 users away by their working hours (the query's filter lets them through: only the
+/// manual switch is in SQL) ahead of 4 who can answer: the walk reads three pages.
+async fn routing_walks_past_pages_of_users_out_of_hours(db: Db) {
+    let store = &db.store;
+    let mut w = world(store, Process::Live, &[(Seat::Service, 5); 40]).await;
+    let never = hours(&[], "09:00", "17:00");
+    for user in &w.users[..36] {
+        store
+            .set_working_hours(*user, Some(never.clone()), Utc::now())
+            .await
+            .expect("hours");
+    }
+    let (_, first, _) = hand_off(store, &w).await;
+    assert_eq!(first, Some(w.users[36]), "round robin");
+    if let Some(Destination::UsersAndTeams { strategy, .. }) = &mut w.settings.destination {
+        *strategy = Strategy::Balanced;
+    }
+    // balanced: users 37..39 have no conversation, 36 has one
+    let (_, second, _) = hand_off(store, &w).await;
+    assert_eq!(second, Some(w.users[37]), "balanced");
+    let rule = store.audit(1, None).await.expect("audit")[0].detail["rule"].to_string();
+    assert!(rule.contains("balanced"), "{rule}");
+    assert!(
+        rule.contains("(away)"),
+        "the walk names whom it passed over: {rule}"
+    );
+}
+
+async fn a_thread_keeps_one_open_conversation(db: Db) {
+    let store = &db.store;
+    let owner = store
+        .bootstrap_owner("owner-token-hash")
+        .await
+        .expect("bootstrap")
+        .expect("first start");
+    let visitor = || Visitor {
+        name: Some("Tele".into()),
+        email: None,
+    };
+    let (a, b) = tokio::join!(
+        store.thread_conversation("telegram", "4242", visitor(), Utc::now()),
+        store.thread_conversation("telegram", "4242", visitor(), Utc::now()),
+    );
+    let (a, b) = (a.expect("first"), b.expect("second"));
+    assert_eq!(
+        a.id, b.id,
+        "concurrent first messages share one conversation"
+    );
+    assert_eq!(a.channel, "telegram");
+    let other = store
+        .thread_conversation("whatsapp", "4242", visitor(), Utc::now())
+        .await
+        .expect("other channel");
+    assert_ne!(other.id, a.id, "threads are per channel");
+    store
+        .close(a.id, owner.id, Utc::now())
+        .await
+        .expect("close");
+    let next = store
+        .thread_conversation("telegram", "4242", visitor(), Utc::now())
+        .await
+        .expect("after close");
+    assert_ne!(
+        next.id, a.id,
+        "a closed conversation gives way to a new one"
+    );
+}
+
+async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
+    let store = &db.store;
+    let now = Utc::now();
+    let c = store
+        .thread_conversation("telegram", "77", Visitor::default(), now)
+        .await
+        .expect("thread");
+    let first = store.notify_visitor(c.id, "one", now).await.expect("one");
+    let second = store.notify_visitor(c.id, "two", now).await.expect("two");
+    let texts = |items: Vec<baton_engine::model::OutboxItem>| -> Vec<String> {
+        items.into_iter().map(|i| i.message.text).collect()
+    };
+    let pending = store.pending_outbox(10, now).await.expect("pending");
+    assert_eq!(pending[0].thread.as_deref(), Some("77"));
+    assert_eq!(pending[0].message.id, first.id);
+    assert_eq!(
+        texts(pending.clone()),
+        ["one"],
+        "the second waits for the first"
+    );
+    let first_row = pending[0].id;
+    store
+        .mark_retry(
+            first_row,
+            now + chrono::Duration::seconds(60),
+            "HTTP 429",
+            now,
+        )
+        .await
+        .expect("retry");
+    assert!(
+        store
+            .pending_outbox(10, now)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
+    let later = now + chrono::Duration::seconds(61);
+    let due = store.pending_outbox(10, later).await.expect("pending");
+    assert_eq!(
+        (texts(due.clone()), due[0].attempts),
+        (vec!["one".to_owned()], 1)
+    );
+    store
+        .mark_failed(first_row, "HTTP 403", later)
+        .await
+        .expect("failed");
+    let next = store.pending_outbox(10, later).await.expect("pending");
+    assert_eq!(next[0].message.id, second.id);
+    store
+        .mark_delivered(&[next[0].id], later)
+        .await
+        .expect("delivered");
+    assert!(
+        store
+            .pending_outbox(10, later)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
 }
