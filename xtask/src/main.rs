@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's automation, written in Rust so it runs wherever cargo does.
 //!
 //! `cargo xtask test` is the one test command of the project; `cargo xtask tidy` checks the
-//! structural rules (also run as a test, so `cargo test --workspace` includes it).
+//! structural rules (also run as a test, so `cargo test --workspace` includes it);
+//! `cargo xtask build-plugins` and `cargo xtask plugin new` serve plugin authors.
 
 #![allow(clippy::print_stdout)]
 
+mod plugins;
+mod scaffold;
 mod tidy;
 
 use std::net::{TcpStream, ToSocketAddrs};
@@ -31,6 +34,15 @@ const TASKS: &[(&str, &str)] = &[
         "bench",
         "criterion benchmarks: trigger matching beside a raw aho-corasick scan and a naive loop",
     ),
+    (
+        "build-plugins",
+        "build every plugin crate under plugins/ and copy the libraries to target/plugins/ \
+         ([--release] [--out DIR])",
+    ),
+    (
+        "plugin new",
+        "scaffold a plugin crate with ABI tests: NAME --kind channel|matcher [--path DIR]",
+    ),
 ];
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -46,6 +58,8 @@ fn main() -> ExitCode {
         Some("tidy") => tidy_task(),
         Some("load") => load(&args[1..]),
         Some("bench") => run(Command::new(cargo()).args(["bench", "-p", "baton-core"])),
+        Some("build-plugins") => plugins::build_plugins(&args[1..]),
+        Some("plugin") => scaffold::plugin_task(&args[1..]),
         Some(other) => {
             eprintln!("xtask: unknown task `{other}`\n");
             print_tasks();
@@ -64,8 +78,9 @@ fn main() -> ExitCode {
 
 fn print_tasks() {
     println!("Usage: cargo xtask <task> [args]\n\nTasks:");
+    let width = TASKS.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
     for (name, about) in TASKS {
-        println!("  {name:<6} {about}");
+        println!("  {name:<width$}  {about}");
     }
     println!(
         "\n`cargo xtask test [args]` passes [args] on to `cargo test --workspace --no-fail-fast`,\n\
@@ -82,6 +97,31 @@ pub(crate) fn workspace_root() -> PathBuf {
 /// The cargo that runs us, so toolchain overrides carry through.
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// A command-line argument as `(flag, inline value)`: `--out=DIR` is `("--out",
+/// Some("DIR"))`, anything else is itself with no value.
+pub(crate) fn split_flag(arg: &str) -> (&str, Option<&str>) {
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+        _ => (arg, None),
+    }
+}
+
+/// The value of `flag`: given inline (`--flag=value`) or as the next argument.
+pub(crate) fn flag_value<'a>(
+    flag: &str,
+    inline: Option<&str>,
+    rest: &mut impl Iterator<Item = &'a String>,
+) -> anyhow::Result<String> {
+    match inline {
+        Some(value) => Ok(value.to_owned()),
+        None => rest
+            .next()
+            .filter(|value| !value.starts_with("--"))
+            .cloned()
+            .with_context(|| format!("{flag} needs a value")),
+    }
 }
 
 fn test(extra: &[String]) -> anyhow::Result<bool> {
