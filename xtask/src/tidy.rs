@@ -6,7 +6,10 @@
 //!    `baton-core`; their sources name no IO, process, thread or clock API;
 //! 2. the internal `baton-*` crates form no cycle (normal, dev and build dependencies);
 //! 3. every `crates/*/src/lib.rs` and `main.rs` opens with a `//!` module doc;
-//! 4. every member manifest inherits the workspace lints.
+//! 4. every member manifest inherits the workspace lints;
+//! 5. the plugin boundary: `baton-plugin-abi` has no dependencies, and a plugin under
+//!    `plugins/` depends on no `baton-*` crate but `baton-plugin-sdk` (third parties build
+//!    against the SDK alone, so the shipped plugins must too).
 //!
 //! The checks are functions of plain data (a graph, file texts), so each rule is tested on
 //! synthetic input; only [`check_workspace`] reads the real tree.
@@ -101,6 +104,48 @@ impl Graph {
 
 fn is_forbidden_for_pure(name: &str) -> bool {
     FORBIDDEN_DEPS.contains(&name) || (name.starts_with("baton-") && name != "baton-core")
+}
+
+/// The crate with the ABI types: nothing below it.
+const ABI_CRATE: &str = "baton-plugin-abi";
+/// The one Baton crate a plugin may depend on.
+const SDK_CRATE: &str = "baton-plugin-sdk";
+
+/// Rule 5, on the graph: `plugins` are the package names of the crates under `plugins/`.
+pub(crate) fn check_plugin_boundary(graph: &Graph, plugins: &[&str]) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for id in graph.ids_named(ABI_CRATE) {
+        if let Some(node) = graph.nodes.get(id) {
+            for (dep, kinds) in &node.deps {
+                if kinds.normal || kinds.build {
+                    violations.push(Violation::new(
+                        ABI_CRATE,
+                        format!(
+                            "the ABI crate has no dependencies, but depends on `{}`",
+                            graph.name(dep)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for &plugin in plugins {
+        for id in graph.ids_named(plugin) {
+            let Some(node) = graph.nodes.get(id) else {
+                continue;
+            };
+            for (dep, kinds) in &node.deps {
+                let name = graph.name(dep);
+                if kinds.normal && name.starts_with("baton-") && name != SDK_CRATE {
+                    violations.push(Violation::new(
+                        plugin,
+                        format!("a plugin depends on `{SDK_CRATE}` alone among Baton crates, not on `{name}`"),
+                    ));
+                }
+            }
+        }
+    }
+    violations
 }
 
 /// Rule 1, dependencies: what each pure crate reaches through normal dependencies.
@@ -311,6 +356,14 @@ pub(crate) fn check_workspace(root: &Path) -> anyhow::Result<Vec<Violation>> {
     };
     let mut violations = check_pure_deps(&graph, PURE_CRATES);
     violations.extend(check_cycles(&graph));
+    let plugins_dir = root.join("plugins");
+    let plugins: Vec<&str> = metadata
+        .workspace_packages()
+        .into_iter()
+        .filter(|p| p.manifest_path.as_std_path().starts_with(&plugins_dir))
+        .map(|p| p.name.as_str())
+        .collect();
+    violations.extend(check_plugin_boundary(&graph, &plugins));
 
     for package in metadata.workspace_packages() {
         let manifest = PathBuf::from(package.manifest_path.as_std_path());
@@ -412,6 +465,32 @@ mod tests {
 
     fn rules(violations: &[Violation]) -> Vec<String> {
         violations.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn plugins_depend_on_the_sdk_alone_and_the_abi_on_nothing() {
+        let g = graph(&[
+            ("baton-plugin-abi", &[]),
+            (
+                "baton-plugin-sdk",
+                &[("baton-plugin-abi", NORMAL), ("serde", NORMAL)],
+            ),
+            (
+                "matcher-good",
+                &[("baton-plugin-sdk", NORMAL), ("regex", NORMAL)],
+            ),
+            (
+                "matcher-bad",
+                &[("baton-plugin-sdk", NORMAL), ("baton-core", NORMAL)],
+            ),
+        ]);
+        assert_eq!(check_plugin_boundary(&g, &["matcher-good"]), vec![]);
+        let bad = check_plugin_boundary(&g, &["matcher-good", "matcher-bad"]);
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert_eq!(bad[0].place, "matcher-bad");
+        assert!(bad[0].rule.contains("`baton-core`"), "{bad:?}");
+        let g = graph(&[("baton-plugin-abi", &[("libc", NORMAL)])]);
+        assert_eq!(check_plugin_boundary(&g, &[]).len(), 1);
     }
 
     #[test]
