@@ -19,10 +19,8 @@ use std::time::Duration;
 /// How long a plugin call may take before the host gives up on it.
 pub const PLUGIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The HTTP client outbound requests go through: HTTPS with rustls on the ring provider
-/// and the platform's trusted roots.
+/// The HTTP client outbound requests go through: HTTPS with rustls and the platform's
+/// trusted roots.
 pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    // The first caller in the process installs the provider; later ones find it there.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().build()
 }
