@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use baton_e2e::provider::{Answer, Provider};
-use baton_e2e::{AVAILABLE_MSG, Backend, POLL_TIMEOUT, Server, StatusCode, plugin_library};
+use baton_e2e::{
+    AVAILABLE_MSG, Backend, POLL_TIMEOUT, Server, StatusCode, baton_command, plugin_library,
+};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -326,6 +328,49 @@ async fn a_plugin_that_fails_to_load_is_reported_and_skipped(backend: Backend) {
         .request(Method::POST, "/webhooks/ghost", None, Some(&json!({})))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// `baton plugins` loads the entries and lists them; a bad entry fails the command and is
+/// named with its file.
+#[test]
+fn baton_plugins_lists_the_entries_and_fails_on_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |toml: &str| {
+        let file = dir.path().join("baton.toml");
+        std::fs::write(&file, toml).unwrap();
+        let output = baton_command(&["plugins", "--config", file.to_str().unwrap()])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let good = format!(
+        "[[plugins]]\nname = \"order-numbers\"\npath = \"{}\"\nconfig = {{ patterns = ['order'] }}\n",
+        plugin_library("matcher-regex").display()
+    );
+    let (ok, stdout) = run(&good);
+    assert!(ok, "{stdout}");
+    assert!(
+        stdout.starts_with("order-numbers\ttrigger_matcher\tmatcher-regex (sdk "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("abi 1)"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("healthy"), "{stdout}");
+    let bad = format!(
+        "{good}[[plugins]]\nname = \"strict\"\npath = \"{}\"\nconfig = {{ patterns = ['(unclosed'] }}\n",
+        plugin_library("matcher-regex").display()
+    );
+    let (ok, stdout) = run(&bad);
+    assert!(
+        !ok,
+        "a plugin whose init fails must fail the command: {stdout}"
+    );
+    assert!(stdout.contains("strict\tFAILED"), "{stdout}");
+    assert!(stdout.contains("libmatcher_regex"), "{stdout}");
+    assert!(stdout.contains("patterns[0]"), "{stdout}");
 }
 
 mod sqlite {

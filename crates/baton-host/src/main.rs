@@ -172,16 +172,18 @@ fn plugins(config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     for plugin in &plugins.loaded {
-        let health = plugin.health();
+        let health = match plugin.health().state {
+            baton_plugin_host::HealthState::Healthy => "healthy".to_owned(),
+            baton_plugin_host::HealthState::Disabled { reason } => format!("disabled: {reason}"),
+        };
         println!(
-            "{}\t{}\t{} (sdk {}, abi {})\t{}\t{:?}",
+            "{}\t{}\t{} (sdk {}, abi {})\t{}\t{health}",
             plugin.name(),
             plugin.kind().as_str(),
             plugin.crate_name(),
             plugin.sdk_version(),
             plugin.abi_version(),
             plugin.path().display(),
-            health.state,
         );
     }
     for failure in &plugins.failed {
