@@ -54,6 +54,16 @@ pub(crate) fn plugin_crates(metadata: &Metadata) -> Vec<PluginCrate> {
     crates
 }
 
+/// The workspace's own packages (no dependency resolution).
+pub(crate) fn workspace_metadata(root: &Path) -> anyhow::Result<Metadata> {
+    MetadataCommand::new()
+        .cargo_path(crate::cargo())
+        .manifest_path(root.join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .context("cargo metadata failed")
+}
+
 pub(crate) fn build_plugins(args: &[String]) -> anyhow::Result<bool> {
     let mut release = false;
     let mut out: Option<PathBuf> = None;
@@ -72,12 +82,7 @@ pub(crate) fn build_plugins(args: &[String]) -> anyhow::Result<bool> {
     }
 
     let root = crate::workspace_root();
-    let metadata = MetadataCommand::new()
-        .cargo_path(crate::cargo())
-        .manifest_path(root.join("Cargo.toml"))
-        .no_deps()
-        .exec()
-        .context("cargo metadata failed")?;
+    let metadata = workspace_metadata(&root)?;
     let plugins = plugin_crates(&metadata);
     if plugins.is_empty() {
         bail!(

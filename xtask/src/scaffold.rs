@@ -8,7 +8,6 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-use cargo_metadata::MetadataCommand;
 
 const USAGE: &str = "usage: cargo xtask plugin new NAME --kind channel|matcher [--path DIR]\n\
     \n\
@@ -259,12 +258,7 @@ fn resolve(path: &Path) -> anyhow::Result<PathBuf> {
 }
 
 fn workspace_package_names(root: &Path) -> anyhow::Result<Vec<String>> {
-    let metadata = MetadataCommand::new()
-        .cargo_path(crate::cargo())
-        .manifest_path(root.join("Cargo.toml"))
-        .no_deps()
-        .exec()
-        .context("cargo metadata failed")?;
+    let metadata = crate::plugins::workspace_metadata(root)?;
     Ok(metadata
         .workspace_packages()
         .iter()

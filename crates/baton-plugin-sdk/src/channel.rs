@@ -71,6 +71,22 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A provider's base URL from a plugin's config: `http://` or `https://` with a host,
+/// surrounding spaces and trailing slashes removed (so `{base}/path` joins cleanly).
+/// The error names `field`.
+pub fn base_url(field: &str, value: &str) -> Result<String, PluginError> {
+    let base = value.trim().trim_end_matches('/');
+    let host = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() => Ok(base.to_owned()),
+        _ => Err(PluginError::config(format!(
+            "{field}: must be an http:// or https:// URL"
+        ))),
+    }
+}
+
 /// What the host answers the webhook's sender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookResponse {
@@ -276,6 +292,22 @@ mod tests {
         };
         assert_eq!(odd.query_param("a").as_deref(), Some("%zz"));
         assert_eq!(odd.query_param("b").as_deref(), Some("%4"));
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_trimmed() {
+        assert_eq!(
+            base_url("api_base_url", " https://api.example/v1/ ").as_deref(),
+            Ok("https://api.example/v1")
+        );
+        assert_eq!(
+            base_url("u", "http://127.0.0.1:9").as_deref(),
+            Ok("http://127.0.0.1:9")
+        );
+        for bad in ["", "ftp://x", "https://", "api.example"] {
+            let error = base_url("api_base_url", bad).expect_err(bad);
+            assert!(error.message.starts_with("api_base_url:"), "{error:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod testing;
 pub use baton_plugin_abi as abi;
 pub use channel::{
     ChannelPlugin, Delivery, HttpRequest, HttpResponse, Inbound, InboundMessage, OutboundMessage,
-    OutboundRequest, WebhookResponse,
+    OutboundRequest, WebhookResponse, base_url,
 };
 pub use error::{ErrorKind, PluginError};
 pub use host::{Host, Level};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use baton_routing::Mode;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
@@ -19,6 +19,7 @@ use crate::convert::micros;
 use crate::entity::{conversation, user};
 use crate::routing::{
     available_at, drain, give, lock_routing, release_capacity, route_of, strategy, take_capacity,
+    take_one,
 };
 use crate::turns::{audit, get, locked};
 use crate::{Result, backend};
@@ -83,19 +84,8 @@ pub(crate) async fn assign(
         )
         .into());
     }
-    let taken = user::Entity::update_many()
-        .col_expr(
-            user::Column::OpenCount,
-            Expr::col(user::Column::OpenCount).add(1),
-        )
-        .col_expr(user::Column::LastAssignedAt, Expr::value(micros(now)))
-        .col_expr(user::Column::IdleSince, Expr::value(micros(now)))
-        .filter(user::Column::Id.eq(to.0))
-        .filter(Expr::col(user::Column::OpenCount).lt(Expr::col(user::Column::Capacity)))
-        .exec(db)
-        .await
-        .map_err(backend)?;
-    if taken.rows_affected != 1 {
+    // A manual assignment does not need the user to be available: the async rule.
+    if !take_one(db, to, Mode::Async, now).await? {
         return Err(StoreError::Conflict(format!(
             "user {to} is at capacity; a conversation must close first"
         )));

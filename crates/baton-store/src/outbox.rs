@@ -92,34 +92,16 @@ pub(crate) async fn mark_delivered(
     Ok(())
 }
 
-pub(crate) async fn mark_retry(
+/// Counts a failed attempt on row `id`, setting `column` (`RetryAt` or `FailedAt`) to `at`.
+pub(crate) async fn mark_attempt_failed(
     db: &impl ConnectionTrait,
     id: i64,
-    retry_at: DateTime<Utc>,
+    column: outbox::Column,
+    at: DateTime<Utc>,
     error: &str,
 ) -> Result<()> {
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::RetryAt, Expr::value(micros(retry_at)))
-        .col_expr(outbox::Column::LastError, Expr::value(error))
-        .col_expr(
-            outbox::Column::Attempts,
-            Expr::col(outbox::Column::Attempts).add(1),
-        )
-        .filter(outbox::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map_err(backend)?;
-    Ok(())
-}
-
-pub(crate) async fn mark_failed(
-    db: &impl ConnectionTrait,
-    id: i64,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    outbox::Entity::update_many()
-        .col_expr(outbox::Column::FailedAt, Expr::value(micros(now)))
+        .col_expr(column, Expr::value(micros(at)))
         .col_expr(outbox::Column::LastError, Expr::value(error))
         .col_expr(
             outbox::Column::Attempts,

@@ -221,8 +221,10 @@ pub(crate) async fn take_capacity(
     Ok(None)
 }
 
-/// One conditional update: a unit of `user_id`'s capacity, if they still qualify.
-async fn take_one(
+/// One conditional update: a unit of `user_id`'s capacity, if they still qualify (paid
+/// seat, under capacity, and for `Mode::Live` available). Every path that assigns goes
+/// through it.
+pub(crate) async fn take_one(
     db: &impl ConnectionTrait,
     user_id: UserId,
     mode: Mode,

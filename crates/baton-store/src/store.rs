@@ -471,11 +471,13 @@ impl Store for SeaStore {
         error: &str,
         _now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        outbox::mark_retry(&self.db, id, retry_at, error).await
+        let column = crate::entity::outbox::Column::RetryAt;
+        outbox::mark_attempt_failed(&self.db, id, column, retry_at, error).await
     }
 
     async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        outbox::mark_failed(&self.db, id, error, now).await
+        let column = crate::entity::outbox::Column::FailedAt;
+        outbox::mark_attempt_failed(&self.db, id, column, now, error).await
     }
 
     async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>> {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use baton_plugin_sdk::PluginError;
+use baton_plugin_sdk::{PluginError, base_url};
 use serde::Deserialize;
 
 /// Where the Bot API lives unless the config says otherwise (a local Bot API server, or a
@@ -72,16 +72,7 @@ impl Config {
                  A-Z, a-z, 0-9, '_' and '-'"
             )));
         }
-        let base = self.api_base_url.trim().trim_end_matches('/');
-        let host = base
-            .strip_prefix("https://")
-            .or_else(|| base.strip_prefix("http://"));
-        if host.is_none_or(str::is_empty) {
-            return Err(PluginError::config(
-                "api_base_url: must be an http:// or https:// URL",
-            ));
-        }
-        self.api_base_url = base.to_owned();
+        self.api_base_url = base_url("api_base_url", &self.api_base_url)?;
         Ok(self)
     }
 }
