@@ -139,6 +139,27 @@ fn generated_plugins_build_and_pass_their_abi_tests_outside_the_workspace() {
         if rustfmt {
             must(&dir, &target, &["fmt", "--check"]);
         }
+
+        // With `panic = "abort"` a caught panic would become an abort of the host: the
+        // SDK refuses to compile such a plugin (a target dir of its own, as every crate
+        // is rebuilt for the other panic strategy).
+        if kind == "matcher" {
+            let output = Command::new(cargo())
+                .args(["build", network])
+                .current_dir(&dir)
+                .env("CARGO_TARGET_DIR", target.join("abort"))
+                .env("CARGO_PROFILE_DEV_PANIC", "abort")
+                .env_remove("CARGO_BUILD_TARGET")
+                .env_remove("RUSTC_WORKSPACE_WRAPPER")
+                .output()
+                .unwrap();
+            assert!(!output.status.success(), "{}", shown(&output));
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains("panic = \"unwind\""),
+                "{}",
+                shown(&output)
+            );
+        }
     }
     eprintln!(
         "generated, tested and built both plugins in {:.1?}",
