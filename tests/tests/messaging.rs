@@ -141,12 +141,21 @@ async fn one_configuration_on_every_channel(backend: Backend) {
             json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}),
         )],
     );
+    // WhatsApp fails once (retried with backoff), then accepts; later it refuses a
+    // message for good (never retried).
     provider.script(
         "/graph/",
-        vec![Answer::json(
-            200,
-            json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.out"}]}),
-        )],
+        vec![
+            Answer::json(500, json!({"error": {"message": "internal", "code": 1}})),
+            Answer::json(
+                200,
+                json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.out"}]}),
+            ),
+            Answer::json(
+                400,
+                json!({"error": {"message": "Message undeliverable", "code": 131026}}),
+            ),
+        ],
     );
     let server = Server::start_with_config(backend, config(&provider)).await;
 
@@ -269,16 +278,34 @@ async fn one_configuration_on_every_channel(backend: Backend) {
     let whatsapp = conversations_on(&server, "whatsapp").await;
     assert_eq!(whatsapp.len(), 1);
     assert_eq!(reason(&whatsapp[0]), ("custom".into(), "refund".into()));
-    let calls = provider
-        .wait_for(
-            &format!("/graph/{WHATSAPP_NUMBER_ID}/messages"),
-            1,
-            POLL_TIMEOUT,
-        )
-        .await;
+    let graph = format!("/graph/{WHATSAPP_NUMBER_ID}/messages");
+    let calls = provider.wait_for(&graph, 2, POLL_TIMEOUT).await;
     assert_eq!(calls[0].header("authorization"), Some("Bearer e2e-access"));
     assert_eq!(calls[0].body["to"], "16505551234");
     assert_eq!(calls[0].body["text"]["body"], AVAILABLE_MSG);
+    assert_eq!(calls[1].body, calls[0].body, "retried after the 500");
+    // Refused for good: one attempt, none after the outbox's next sweeps.
+    let body = whatsapp_notification("16505550000", "wamid.in-2", "How long does shipping take?");
+    let (status, _) = webhook(
+        &server,
+        "whatsapp",
+        &[("x-hub-signature-256", &signature(&body))],
+        &body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let calls = provider.wait_for(&graph, 3, POLL_TIMEOUT).await;
+    assert_eq!(calls[2].body["to"], "16505550000");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let sent = provider
+        .requests()
+        .iter()
+        .filter(|r| r.path == graph)
+        .count();
+    assert_eq!(
+        sent, 3,
+        "a message the provider refused for good is not sent again"
+    );
 
     // The matcher plugin: its hits hand off as plugin:<name>, in simulate and on a channel.
     let (status, simulation) = server
