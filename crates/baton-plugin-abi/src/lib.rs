@@ -11,6 +11,10 @@
 //! Ownership: inputs are borrowed [`Bytes`] valid for the duration of one call; outputs
 //! are plugin-owned [`Buffer`]s that the host copies and hands back to `free_buf`.
 //!
+//! Threads: the host calls one instance from several threads at once (`call` must be
+//! thread-safe; the SDK requires plugin types to be `Send + Sync`), and `log` may be
+//! called from any thread.
+//!
 //! Rules for changing this file: fields are only ever appended to a struct (older hosts
 //! read the prefix they know, `struct_size` says how much there is); changing or removing
 //! a field, or the meaning of a status, is a new [`ABI_VERSION`].
