@@ -1,0 +1,78 @@
+//! The web chat widget in a real browser: Debian's headless Chromium, driven by
+//! playwright-core (`tests/browser/widget.mjs`) against the real binary. `.ci/run` installs
+//! both and sets `BATON_REQUIRE_BROWSER=1`; elsewhere the test says it is skipped when
+//! Chromium or the script's packages are missing.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use baton_e2e::{AVAILABLE_MSG, Backend, Server};
+
+fn browser_or_skip() -> Option<(String, std::path::PathBuf)> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let missing = if !Path::new(&chromium).is_file() {
+        Some(format!("no Chromium at {chromium} (apt-get install chromium)"))
+    } else if !dir.join("node_modules/playwright-core").is_dir() {
+        Some(format!("no playwright-core in {} (npm ci there)", dir.display()))
+    } else {
+        None
+    };
+    match missing {
+        None => Some((chromium, dir)),
+        Some(why) => {
+            assert!(
+                std::env::var("BATON_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "BATON_REQUIRE_BROWSER=1 but {why}"
+            );
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_chats_hands_off_and_sees_the_staff_reply_in_the_widget() {
+    let Some((chromium, dir)) = browser_or_skip() else {
+        return;
+    };
+    let server = Server::start(Backend::Sqlite).await;
+    let (fay, fay_token) = server.agent("Fay", 5).await;
+    server.route_to("live", &[fay], &["refund"]).await;
+    let base = server.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("widget.mjs")
+            .args([&base, &fay_token, AVAILABLE_MSG])
+            .current_dir(dir)
+            .env("CHROMIUM", chromium)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["handoff"], AVAILABLE_MSG);
+    // What the page showed is what the server stored.
+    let id = report["conversation"].as_i64().unwrap();
+    let conversation = server.conversation(id).await;
+    assert_eq!(conversation["assignee"]["user_id"], fay, "{conversation}");
+    let messages = server
+        .get_ok(&format!("/api/v1/conversations/{id}/messages"))
+        .await;
+    let authors: Vec<&str> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["author"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["visitor", "agent", "visitor", "system", "user"], "{messages}");
+}
