@@ -172,6 +172,20 @@ async fn an_empty_setup_starts_with_defaults() {
     std::fs::create_dir(dir.path().join("config")).unwrap();
     let mut cmd = baton_command(&["serve"]);
     cmd.env_clear().current_dir(dir.path());
+    // The default address is 127.0.0.1:8080. When something else holds it, the start must
+    // fail naming the key to change instead.
+    if std::net::TcpListener::bind("127.0.0.1:8080").is_err() {
+        let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "started on a taken port: {stderr}"
+        );
+        assert!(stderr.contains("127.0.0.1:8080 (http.addr)"), "{stderr}");
+        return;
+    }
     let (process, line) = tokio::task::spawn_blocking(move || {
         let mut process = Process::spawn(cmd);
         let line = process.wait_for_line("Baton listening on ", Duration::from_secs(60));

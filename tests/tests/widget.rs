@@ -14,9 +14,14 @@ fn browser_or_skip() -> Option<(String, std::path::PathBuf)> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
     let missing = if !Path::new(&chromium).is_file() {
-        Some(format!("no Chromium at {chromium} (apt-get install chromium)"))
+        Some(format!(
+            "no Chromium at {chromium} (apt-get install chromium)"
+        ))
     } else if !dir.join("node_modules/playwright-core").is_dir() {
-        Some(format!("no playwright-core in {} (npm ci there)", dir.display()))
+        Some(format!(
+            "no playwright-core in {} (npm ci there)",
+            dir.display()
+        ))
     } else {
         None
     };
@@ -74,5 +79,9 @@ async fn a_visitor_chats_hands_off_and_sees_the_staff_reply_in_the_widget() {
         .iter()
         .map(|m| m["author"].as_str().unwrap())
         .collect();
-    assert_eq!(authors, ["visitor", "agent", "visitor", "system", "user"], "{messages}");
+    assert_eq!(
+        authors,
+        ["visitor", "agent", "visitor", "system", "user"],
+        "{messages}"
+    );
 }
