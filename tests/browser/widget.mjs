@@ -19,6 +19,17 @@ try {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  // The first event stream opens late, after the first reply is stored and published,
+  // as on a slow network: the widget must still show that reply (it replays from the
+  // message table).
+  let delayed = false;
+  await page.route("**/events", async (route) => {
+    if (!delayed) {
+      delayed = true;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    await route.continue();
+  });
   await page.goto(base + "/chat");
   const input = page.locator('#baton-chat input[name="text"]');
   const send = page.locator("#baton-chat button");

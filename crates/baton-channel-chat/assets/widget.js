@@ -62,7 +62,10 @@
   function follow() {
     if (!state) return;
     var headers = { Authorization: "Bearer " + state.token };
-    if (lastId) headers["Last-Event-ID"] = String(lastId);
+    // Always from the last message seen (0: the start): the stream then replays what was
+    // stored before it connected, such as the reply to a first message sent while the
+    // connection was still opening; `seen` drops what is already shown.
+    headers["Last-Event-ID"] = String(lastId);
     fetch(base + "/api/v1/chat/conversations/" + state.id + "/events", { headers: headers })
       .then(function (r) {
         var reader = r.body.getReader(), decoder = new TextDecoder(), buffer = "";
