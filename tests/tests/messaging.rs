@@ -234,6 +234,40 @@ async fn one_configuration_on_every_channel(backend: Backend) {
     let (status, _) = webhook(&server, "telegram", &secret, &update).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(message_count(&server).await, after_first);
+    // A photo gets a "text only" notice, once even when Telegram redelivers the update.
+    let photo = json!({
+        "update_id": 3,
+        "message": {
+            "message_id": 3003,
+            "from": {"id": 4242, "is_bot": false, "first_name": "Tele"},
+            "chat": {"id": 4242, "first_name": "Tele", "type": "private"},
+            "date": 1718000000,
+            "photo": [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 90}],
+        }
+    })
+    .to_string();
+    for _ in 0..2 {
+        let (status, _) = webhook(&server, "telegram", &secret, &photo).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let send = "/telegram/bot123456:e2e-token/sendMessage";
+    let calls = provider.wait_for(send, 3, POLL_TIMEOUT).await;
+    assert_eq!(calls[2].body["chat_id"], 4242);
+    assert!(
+        calls[2].body["text"].as_str().unwrap().contains("text"),
+        "{}",
+        calls[2].body
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = provider
+        .requests()
+        .iter()
+        .filter(|r| r.path == send)
+        .count();
+    assert_eq!(
+        sent, 3,
+        "the notice was sent again for a redelivered update"
+    );
 
     // WhatsApp: the subscription handshake, then the same message.
     let (status, challenge) = server

@@ -77,6 +77,7 @@ impl Deliverer for ProviderDeliverer {
         let message = OutboundMessage {
             thread,
             text: item.message.text.clone(),
+            in_reply_to: None,
         };
         let request = match self.channel.outbound(&message, PLUGIN_TIMEOUT).await {
             Ok(request) => request,

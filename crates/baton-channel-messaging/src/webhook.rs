@@ -134,15 +134,22 @@ async fn inbound(
             .ingest(&conversation, &message.text, message.message_id.as_deref())
             .await?;
     }
+    let mut noticed = false;
     for notice in &parsed.notices {
         let conversation = store
             .thread_conversation(&name, &notice.thread, Visitor::default(), Utc::now())
             .await?;
-        store
-            .notify_visitor(conversation.id, &notice.text, Utc::now())
-            .await?;
+        noticed |= store
+            .notify_visitor(
+                conversation.id,
+                &notice.text,
+                notice.in_reply_to.as_deref(),
+                Utc::now(),
+            )
+            .await?
+            .is_some();
     }
-    if !parsed.notices.is_empty() {
+    if noticed {
         state.engine.wake_outbox();
     }
     Ok(respond(parsed.response))

@@ -131,13 +131,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
     /// A system message to the visitor outside a turn (a channel's notice), through the
-    /// outbox.
+    /// outbox. With `in_reply_to` (the provider's id of the message it answers) it is
+    /// stored once; `None` when it already was.
     async fn notify_visitor(
         &self,
         id: ConversationId,
         text: &str,
+        in_reply_to: Option<&str>,
         now: DateTime<Utc>,
-    ) -> StoreResult<Message>;
+    ) -> StoreResult<Option<Message>>;
     /// The conversation, when `token_hash` is its visitor token; `None` when it is
     /// another conversation's. One read serves both the check and the ingest.
     async fn visitor_conversation(

@@ -136,6 +136,10 @@ pub struct InboundMessage {
 pub struct OutboundMessage {
     pub thread: String,
     pub text: String,
+    /// For a notice: the provider's id of the message it answers. The host sends one
+    /// notice per id, so a redelivered webhook does not repeat it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
 }
 
 /// What a verified webhook contained.

@@ -254,10 +254,11 @@ impl Store for SeaStore {
         &self,
         id: ConversationId,
         text: &str,
+        in_reply_to: Option<&str>,
         now: DateTime<Utc>,
-    ) -> StoreResult<Message> {
+    ) -> StoreResult<Option<Message>> {
         in_txn!(self, |txn| {
-            threads::notify_visitor(&txn, id, text, now).await?
+            threads::notify_visitor(&txn, id, text, in_reply_to, now).await?
         })
     }
 

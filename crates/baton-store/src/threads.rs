@@ -3,13 +3,13 @@
 //! turn.
 
 use baton_core::ids::ConversationId;
-use baton_engine::model::{Conversation, Message, Visitor};
+use baton_engine::model::{Author, Conversation, Message, Visitor};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use crate::entity::{conversation, thread};
-use crate::turns::{create_conversation, get, system_message};
+use crate::entity::{conversation, message, thread};
+use crate::turns::{NewMessage, create_conversation, get, insert_message, locked, system_message};
 use crate::{Result, backend};
 
 /// The open conversation of `thread` on `channel`, or a new one. The thread row is the
@@ -68,20 +68,47 @@ pub(crate) async fn thread_conversation(
     Ok(created)
 }
 
-/// A system message to the visitor of conversation `id`, through the outbox.
+/// A system message to the visitor of conversation `id`, through the outbox. With
+/// `in_reply_to` (the provider's id of the message it answers) it is sent once: `None`
+/// when it already was. The conversation row is locked so that two deliveries of one
+/// webhook cannot both find it unsent.
 pub(crate) async fn notify_visitor(
     db: &impl ConnectionTrait,
     id: ConversationId,
     text: &str,
+    in_reply_to: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Message> {
-    let row = conversation::Entity::find_by_id(id.0)
+) -> Result<Option<Message>> {
+    let row = locked(db, id).await?;
+    let Some(answered) = in_reply_to else {
+        return system_message(db, &row, text, None, now).await.map(Some);
+    };
+    // The unique (conversation, client message id) index keeps it once; the prefix keeps
+    // it apart from the provider ids of visitor messages.
+    let key = format!("notice:{answered}");
+    let sent = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(id.0))
+        .filter(message::Column::ClientMessageId.eq(key.as_str()))
         .one(db)
         .await
-        .map_err(backend)?
-        .ok_or(baton_engine::StoreError::NotFound {
-            what: "conversation",
-            id: id.0,
-        })?;
-    system_message(db, &row, text, None, now).await
+        .map_err(backend)?;
+    if sent.is_some() {
+        return Ok(None);
+    }
+    let message = insert_message(
+        db,
+        NewMessage {
+            conversation: &row,
+            author: Author::System,
+            author_user_id: None,
+            text,
+            client_message_id: Some(&key),
+            reply_to: None,
+            outgoing: true,
+        },
+        now,
+    )
+    .await
+    .map_err(backend)?;
+    Ok(Some(message))
 }

@@ -888,8 +888,17 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
         .thread_conversation("telegram", "77", Visitor::default(), now)
         .await
         .expect("thread");
-    let first = store.notify_visitor(c.id, "one", now).await.expect("one");
-    let second = store.notify_visitor(c.id, "two", now).await.expect("two");
+    let notify = |text: &'static str, answered: Option<&'static str>| async move {
+        store
+            .notify_visitor(c.id, text, answered, now)
+            .await
+            .expect("notify")
+    };
+    let first = notify("one", None).await.expect("stored");
+    let second = notify("two", Some("wamid.1")).await.expect("stored");
+    // A notice answering a message already answered is not stored again (a redelivered
+    // webhook); one answering another message is.
+    assert_eq!(notify("two", Some("wamid.1")).await, None);
     let texts = |items: Vec<baton_engine::model::OutboxItem>| -> Vec<String> {
         items.into_iter().map(|i| i.message.text).collect()
     };
@@ -929,6 +938,7 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
         .await
         .expect("failed");
     let next = store.pending_outbox(10, later).await.expect("pending");
+    assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].message.id, second.id);
     store
         .mark_delivered(&[next[0].id], later)

@@ -72,6 +72,7 @@ impl ChannelPlugin for TelegramChannel {
                 thread,
             }),
             _ if message.has_unreadable_content() => inbound.notices.push(OutboundMessage {
+                in_reply_to: Some(format!("{thread}:{}", message.message_id)),
                 thread,
                 text: TEXT_ONLY_NOTICE.to_owned(),
             }),

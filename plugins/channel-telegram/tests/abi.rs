@@ -119,15 +119,21 @@ fn an_edit_is_acknowledged_and_dropped() {
 
 #[test]
 fn media_gets_a_text_only_notice() {
-    for name in ["photo_message", "sticker_message", "voice_message"] {
+    for (name, id) in [
+        ("photo_message", 1366),
+        ("sticker_message", 1367),
+        ("voice_message", 1368),
+    ] {
         let inbound = inbound(fixture(name));
         assert_eq!(inbound.response, WebhookResponse::ok(), "{name}");
         assert!(inbound.messages.is_empty(), "{name}");
+        // The notice names the message it answers, so the host sends it once.
         assert_eq!(
             inbound.notices,
             vec![OutboundMessage {
                 thread: "1111111".into(),
                 text: TEXT_ONLY_NOTICE.into(),
+                in_reply_to: Some(format!("1111111:{id}")),
             }],
             "{name}"
         );
@@ -263,6 +269,7 @@ fn outbound(config: Value, thread: &str, text: &str) -> OutboundRequest {
             &OutboundMessage {
                 thread: thread.into(),
                 text: text.into(),
+                in_reply_to: None,
             },
         )
         .expect("outbound")
@@ -315,6 +322,7 @@ fn outbound_refuses_an_empty_thread() {
         &OutboundMessage {
             thread: String::new(),
             text: "hi".into(),
+            in_reply_to: None,
         },
     ));
     assert_eq!(error.kind, ErrorKind::BadRequest);

@@ -212,6 +212,7 @@ impl WhatsAppChannel {
                 None => inbound.notices.push(OutboundMessage {
                     thread: message.from.clone(),
                     text: TEXT_ONLY_NOTICE.to_owned(),
+                    in_reply_to: Some(message.id.clone()),
                 }),
             }
         }

@@ -83,10 +83,14 @@ fn fixture(name: &str) -> &'static str {
     }
 }
 
-fn notice() -> OutboundMessage {
+/// The notice answering the first message of `body`, which names it.
+fn notice(body: &str) -> OutboundMessage {
+    let body: serde_json::Value = serde_json::from_str(body).expect("fixture");
+    let id = &body["entry"][0]["changes"][0]["value"]["messages"][0]["id"];
     OutboundMessage {
         thread: CUSTOMER.into(),
         text: TEXT_ONLY_NOTICE.into(),
+        in_reply_to: Some(id.as_str().expect("message id").to_owned()),
     }
 }
 
@@ -218,7 +222,7 @@ fn non_text_gets_a_text_only_notice() {
         let inbound = inbound(fixture(name));
         assert_eq!(inbound.response, WebhookResponse::ok(), "{name}");
         assert!(inbound.messages.is_empty(), "{name}");
-        assert_eq!(inbound.notices, vec![notice()], "{name}");
+        assert_eq!(inbound.notices, vec![notice(fixture(name))], "{name}");
     }
     assert!(TEXT_ONLY_NOTICE.contains("only read text"));
 }
@@ -356,6 +360,7 @@ fn outbound(config: Value, thread: &str, text: &str) -> OutboundRequest {
             &OutboundMessage {
                 thread: thread.into(),
                 text: text.into(),
+                in_reply_to: None,
             },
         )
         .expect("outbound")
@@ -407,6 +412,7 @@ fn outbound_refuses_an_empty_thread() {
         &OutboundMessage {
             thread: String::new(),
             text: "hi".into(),
+            in_reply_to: None,
         },
     ));
     assert_eq!(error.kind, ErrorKind::BadRequest);
