@@ -64,6 +64,8 @@ const CONTRACT_PATHS: &[&str] = &[
     "/api/v1/conversations/{id}/messages",
     "/api/v1/conversations/{id}/close",
     "/api/v1/audit",
+    "/api/v1/plugins",
+    "/webhooks/{name}",
 ];
 
 async fn health_metrics_and_openapi(server: &Server) {

@@ -12,6 +12,11 @@ mod deliver;
 mod webhook;
 
 pub use deliver::ProviderDeliverer;
+
+/// OpenAPI descriptions of the webhook routes, merged into the server's document.
+pub mod openapi {
+    pub use crate::webhook::{__path_handshake, __path_inbound};
+}
 pub use webhook::{Channels, router};
 
 use std::time::Duration;

@@ -22,7 +22,7 @@ use crate::PLUGIN_TIMEOUT;
 pub type Channels = Arc<HashMap<String, Channel>>;
 
 #[derive(Clone)]
-struct WebhookState {
+pub(crate) struct WebhookState {
     engine: Engine,
     channels: Channels,
 }
@@ -90,7 +90,15 @@ fn respond(answer: WebhookResponse) -> Response {
     response
 }
 
-async fn handshake(
+/// A provider's subscription handshake (WhatsApp's `hub.challenge`), answered by the
+/// channel plugin.
+#[utoipa::path(get, path = "/webhooks/{name}", tag = "webhooks",
+    params(("name" = String, Path, description = "The `[[plugins]]` entry's name")),
+    responses(
+        (status = 200, description = "the plugin's answer, e.g. the challenge as text/plain"),
+        (status = 401, body = baton_http::ErrorBody), (status = 404, body = baton_http::ErrorBody),
+        (status = 503, body = baton_http::ErrorBody)))]
+pub(crate) async fn handshake(
     State(state): State<WebhookState>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
@@ -105,7 +113,17 @@ async fn handshake(
     Ok(respond(answer))
 }
 
-async fn inbound(
+/// A provider's webhook: verified and parsed by the channel plugin, then ingested.
+#[utoipa::path(post, path = "/webhooks/{name}", tag = "webhooks",
+    params(("name" = String, Path, description = "The `[[plugins]]` entry's name")),
+    request_body(content = String, description = "the provider's payload, as it sent it",
+        content_type = "application/json"),
+    responses(
+        (status = 200, description = "accepted (the plugin's answer)"),
+        (status = 400, body = baton_http::ErrorBody, description = "malformed; nothing stored"),
+        (status = 401, body = baton_http::ErrorBody, description = "bad signature; nothing stored"),
+        (status = 404, body = baton_http::ErrorBody), (status = 503, body = baton_http::ErrorBody)))]
+pub(crate) async fn inbound(
     State(state): State<WebhookState>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,

@@ -23,6 +23,8 @@ use crate::api::{conversations, events, ops, people, plugins, settings, workflow
         baton_channel_chat::openapi::post_message,
         baton_channel_chat::openapi::list_messages,
         baton_channel_chat::openapi::events,
+        baton_channel_messaging::openapi::handshake,
+        baton_channel_messaging::openapi::inbound,
     ),
     modifiers(&Security)
 )]
