@@ -307,6 +307,22 @@ pub fn plugin_library(crate_name: &str) -> PathBuf {
     path
 }
 
+/// Runs `cmd` to its end off the async runtime and returns its stdout, failing the test
+/// with both streams when it does not succeed.
+pub async fn run_to_success(mut cmd: Command) -> String {
+    let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the command ended with {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// A `Command` for the binary with every inherited `BATON_*` variable removed, so the
 /// developer's environment cannot leak into a test server.
 pub fn baton_command(args: &[&str]) -> Command {

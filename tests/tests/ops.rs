@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use baton_e2e::{Process, Server, StatusCode, baton_command, random_hex, scenarios};
+use baton_e2e::{
+    Process, Server, StatusCode, baton_command, random_hex, run_to_success, scenarios,
+};
 use serde_json::Value;
 
 scenarios!(health_metrics_and_openapi);
@@ -254,22 +256,11 @@ async fn the_simulate_command_reads_the_stored_settings() {
         server.dir.join("baton.db").display()
     );
     let kb = server.dir.join("kb");
-    let output = tokio::task::spawn_blocking(move || {
-        baton_command(&["simulate", "I was refunded twice"])
-            .env("BATON_DATABASE__URL", db)
-            .env("BATON_KB__DIR", kb)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut cmd = baton_command(&["simulate", "I was refunded twice"]);
+    cmd.env("BATON_DATABASE__URL", db)
+        .env("BATON_KB__DIR", kb)
+        .env("RUST_LOG", "warn");
+    let stdout = run_to_success(cmd).await;
     assert!(
         stdout
             .contains("Handoff (live) because the message contains the custom trigger \"refund\""),

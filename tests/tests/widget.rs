@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use baton_e2e::{AVAILABLE_MSG, Backend, Server};
+use baton_e2e::{AVAILABLE_MSG, Backend, Server, run_to_success};
 
 fn browser_or_skip() -> Option<(String, std::path::PathBuf)> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -46,24 +46,12 @@ async fn a_visitor_chats_hands_off_and_sees_the_staff_reply_in_the_widget() {
     let server = Server::start(Backend::Sqlite).await;
     let (fay, fay_token) = server.agent("Fay", 5).await;
     server.route_to("live", &[fay], &["refund"]).await;
-    let base = server.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("widget.mjs")
-            .args([&base, &fay_token, AVAILABLE_MSG])
-            .current_dir(dir)
-            .env("CHROMIUM", chromium)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut node = Command::new("node");
+    node.arg("widget.mjs")
+        .args([&server.base, &fay_token, AVAILABLE_MSG])
+        .current_dir(dir)
+        .env("CHROMIUM", chromium);
+    let stdout = run_to_success(node).await;
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(report["handoff"], AVAILABLE_MSG);
     // What the page showed is what the server stored.
