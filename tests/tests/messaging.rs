@@ -340,6 +340,24 @@ async fn one_configuration_on_every_channel(backend: Backend) {
         sent, 3,
         "a message the provider refused for good is not sent again"
     );
+    // ...and staff can see it did not arrive, with the provider's reason.
+    let audit = server.get_ok("/api/v1/audit?limit=50").await;
+    let failed: Vec<&Value> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "delivery_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{audit}");
+    assert_eq!(failed[0]["detail"]["channel"], "whatsapp");
+    assert!(
+        failed[0]["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Message undeliverable"),
+        "{}",
+        failed[0]
+    );
 
     // The matcher plugin: its hits hand off as plugin:<name>, in simulate and on a channel.
     let (status, simulation) = server

@@ -1,13 +1,16 @@
 //! The outbox: rows written with every outgoing message, delivered after commit, retried
 //! with backoff when a provider asks, given up on when it refuses for good.
 
+use baton_core::ids::ConversationId;
 use baton_engine::model::OutboxItem;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
 
 use crate::convert::{self, micros};
 use crate::entity::{conversation, message, outbox};
+use crate::turns::audit;
 use crate::{Result, backend};
 
 /// Rows due at `now`, oldest first. A row waits while an earlier row of its conversation
@@ -90,6 +93,38 @@ pub(crate) async fn mark_delivered(
         .await
         .map_err(backend)?;
     Ok(())
+}
+
+/// Gives up on row `id`, and says so in the audit log: staff learn that a message did
+/// not reach the visitor (`delivery_failed`, with the provider's reason).
+pub(crate) async fn mark_failed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    mark_attempt_failed(db, id, outbox::Column::FailedAt, now, error).await?;
+    let Some(row) = outbox::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(backend)?
+    else {
+        return Ok(());
+    };
+    audit(
+        db,
+        now,
+        "delivery_failed",
+        None,
+        Some(ConversationId(row.conversation_id)),
+        json!({
+            "channel": row.channel,
+            "message_id": row.message_id,
+            "attempts": row.attempts,
+            "reason": error,
+        }),
+    )
+    .await
 }
 
 /// Counts a failed attempt on row `id`, setting `column` (`RetryAt` or `FailedAt`) to `at`.

@@ -477,8 +477,9 @@ impl Store for SeaStore {
     }
 
     async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        let column = crate::entity::outbox::Column::FailedAt;
-        outbox::mark_attempt_failed(&self.db, id, column, now, error).await
+        in_txn!(self, |txn| {
+            outbox::mark_failed(&txn, id, error, now).await?
+        })
     }
 
     async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>> {

@@ -937,6 +937,13 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
         .mark_failed(first_row, "HTTP 403", later)
         .await
         .expect("failed");
+    // Staff learn of it: the audit log says which message did not reach the visitor.
+    let event = &store.audit(1, None).await.expect("audit")[0];
+    assert_eq!(event.kind, "delivery_failed");
+    assert_eq!(event.conversation_id, Some(c.id));
+    assert_eq!(event.detail["reason"], "HTTP 403");
+    assert_eq!(event.detail["message_id"], first.id.0);
+    assert_eq!(event.detail["attempts"], 2);
     let next = store.pending_outbox(10, later).await.expect("pending");
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].message.id, second.id);

@@ -101,7 +101,8 @@ pub struct AuditEvents {
 pub struct AuditEventDto {
     pub id: i64,
     pub at: String,
-    /// `settings_changed`, `agent_state`, `handoff`, `assignment`, `closed`.
+    /// `settings_changed`, `agent_state`, `handoff`, `assignment`, `rerouted`, `closed`,
+    /// `delivery_failed` (a provider refused a message for good), among others.
     pub kind: String,
     pub actor_user_id: Option<i64>,
     pub conversation_id: Option<i64>,
