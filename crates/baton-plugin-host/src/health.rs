@@ -1,7 +1,10 @@
 //! Per-instance call accounting and the circuit that disables a plugin which keeps
 //! panicking: the SDK catches each panic, but a plugin that panics again and again is
 //! broken, may have left its own state inconsistent, and floods the logs, so after
-//! [`PANICS_BEFORE_DISABLED`] the host stops calling it until restart.
+//! [`PANICS_BEFORE_DISABLED`] the host stops calling it until restart. A plugin that
+//! keeps hanging is disabled too, after [`TIMEOUTS_BEFORE_DISABLED`] timeouts in a row:
+//! each hung call keeps a thread of the blocking pool and delays every message it was
+//! asked about, so a hang that lasts would wear the host down.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +15,10 @@ use crate::CallError;
 
 /// Panics after which an instance is disabled.
 pub const PANICS_BEFORE_DISABLED: u64 = 3;
+
+/// Timeouts in a row (no call completing between them) after which an instance is
+/// disabled; one slow call under load is not enough.
+pub const TIMEOUTS_BEFORE_DISABLED: u64 = 5;
 
 /// A snapshot of an instance's health, as `GET /api/v1/plugins` shows it:
 /// `{"state":"disabled","reason":"...","calls":7,"errors":1,"panics":3}`.
@@ -43,6 +50,8 @@ pub(crate) struct Tracker {
     calls: AtomicU64,
     errors: AtomicU64,
     panics: AtomicU64,
+    /// Timeouts since the last call that completed.
+    timeouts_in_a_row: AtomicU64,
     /// Read on every call, so a flag rather than the mutex.
     disabled: AtomicBool,
     reason: Mutex<Option<String>>,
@@ -90,24 +99,36 @@ impl Tracker {
     /// Counts how a call ended, and disables the plugin on its last allowed panic.
     pub(crate) fn record<T>(&self, name: &str, outcome: &Result<T, CallError>) {
         match outcome {
-            Ok(_) => {}
+            Ok(_) => self.timeouts_in_a_row.store(0, Ordering::Relaxed),
             // Not the plugin's doing: it was not called.
             Err(CallError::Disabled { .. } | CallError::InvalidInput { .. }) => {}
-            Err(
-                CallError::Plugin(_) | CallError::InvalidOutput { .. } | CallError::Timeout { .. },
-            ) => {
+            Err(CallError::Plugin(_) | CallError::InvalidOutput { .. }) => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
+                self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+            }
+            Err(CallError::Timeout { after, .. }) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                let in_a_row = self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+                if in_a_row >= TIMEOUTS_BEFORE_DISABLED {
+                    self.disable(
+                        name,
+                        format!("timed out {in_a_row} times in a row (after {after:?} each)"),
+                    );
+                }
             }
             Err(CallError::Panic { message, .. }) => {
                 let panics = self.panics.fetch_add(1, Ordering::Relaxed) + 1;
                 if panics >= PANICS_BEFORE_DISABLED {
-                    self.disable(name, panics, message);
+                    self.disable(
+                        name,
+                        format!("panicked {panics} times; last panic: {message}"),
+                    );
                 }
             }
         }
     }
 
-    fn disable(&self, name: &str, panics: u64, last: &str) {
+    fn disable(&self, name: &str, text: String) {
         let mut reason = self
             .reason
             .lock()
@@ -115,10 +136,8 @@ impl Tracker {
         if reason.is_some() {
             return; // already disabled by a concurrent call; log once
         }
-        let text = format!("panicked {panics} times; last panic: {last}");
         tracing::error!(
             plugin = %name,
-            panics,
             reason = %text,
             "plugin disabled: it will not be called again until the host restarts"
         );
@@ -173,6 +192,37 @@ mod tests {
                 .as_str()
                 .is_some_and(|r| r.contains("boom 2"))
         );
+    }
+
+    #[test]
+    fn timeouts_in_a_row_disable_and_an_answer_resets_the_count() {
+        let timeout = || -> Result<(), CallError> {
+            Err(CallError::Timeout {
+                name: "p".into(),
+                after: Duration::from_millis(200),
+            })
+        };
+        let tracker = Tracker::default();
+        for _ in 0..TIMEOUTS_BEFORE_DISABLED - 1 {
+            tracker.record("p", &timeout());
+        }
+        tracker.record("p", &Ok(()));
+        for _ in 0..TIMEOUTS_BEFORE_DISABLED - 1 {
+            tracker.record("p", &timeout());
+        }
+        assert!(
+            tracker.check("p").is_ok(),
+            "an answer in between resets the count"
+        );
+        tracker.record("p", &timeout());
+        let HealthState::Disabled { reason } = tracker.snapshot().state else {
+            panic!("expected disabled");
+        };
+        assert!(reason.contains("timed out 5 times in a row"), "{reason}");
+        assert!(matches!(
+            tracker.check("p"),
+            Err(CallError::Disabled { .. })
+        ));
     }
 
     #[test]

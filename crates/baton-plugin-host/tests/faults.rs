@@ -483,10 +483,24 @@ mod child {
         assert_eq!(
             health.state,
             HealthState::Healthy,
-            "a timeout is not a panic"
+            "one timeout is not a hang"
         );
+        // A plugin that keeps hanging is disabled, and is then refused without a call.
+        runtime.block_on(async {
+            for _ in 1..baton_plugin_host::TIMEOUTS_BEFORE_DISABLED {
+                let late = slow.find("hello", None, limit).await;
+                assert!(matches!(late, Err(CallError::Timeout { .. })), "{late:?}");
+            }
+            let refused = slow.find("hello", None, limit).await;
+            let Err(CallError::Disabled { reason, .. }) = &refused else {
+                panic!("expected disabled after repeated timeouts, got {refused:?}");
+            };
+            assert!(reason.contains("timed out 5 times in a row"), "{reason}");
+        });
+        let health = plugin.health();
+        assert_eq!((health.calls, health.errors, health.panics), (5, 5, 0));
         assert_healthy(&good);
-        // Leave the sleeping call behind rather than wait for it.
+        // Leave the sleeping calls behind rather than wait for them.
         runtime.shutdown_background();
     }
 
