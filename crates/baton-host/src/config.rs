@@ -353,6 +353,48 @@ mod tests {
     }
 
     #[test]
+    fn plugin_entries_are_checked_naming_the_entry() {
+        let entry = |name: &str, config: serde_json::Value| PluginEntry {
+            name: name.into(),
+            path: PathBuf::from("libx.so"),
+            config,
+        };
+        let check = |plugins: Vec<PluginEntry>| {
+            Config {
+                plugins,
+                ..Config::default()
+            }
+            .validate()
+            .err()
+            .map(|e| (e.key, e.reason))
+        };
+        let ok = serde_json::json!({"patterns": ["x"]});
+        assert!(
+            check(vec![
+                entry("order-numbers", ok.clone()),
+                entry("tg_2", ok.clone())
+            ])
+            .is_none()
+        );
+        let (key, reason) = check(vec![entry("Order Numbers", ok.clone())]).expect("refused");
+        assert_eq!(key, "plugins[0].name");
+        assert!(reason.contains("lowercase"), "{reason}");
+        let (key, reason) =
+            check(vec![entry("a", ok.clone()), entry("a", ok.clone())]).expect("refused");
+        assert_eq!(key, "plugins[1].name");
+        assert!(reason.contains("earlier entry"), "{reason}");
+        let (key, _) = check(vec![entry("chat", ok.clone())]).expect("refused");
+        assert_eq!(key, "plugins[0].name");
+        let (key, _) =
+            check(vec![entry("x", serde_json::json!(["not", "a", "table"]))]).expect("refused");
+        assert_eq!(key, "plugins[0].config");
+        assert!(
+            check(vec![entry("x", serde_json::Value::Null)]).is_none(),
+            "no config is {{}}"
+        );
+    }
+
+    #[test]
     fn sqlite_folder_is_derived_from_the_url() {
         let mut config = Config::default();
         assert_eq!(config.sqlite_dir(), Some(PathBuf::from("data")));
