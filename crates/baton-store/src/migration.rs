@@ -9,6 +9,22 @@ use sea_orm_migration::schema::{
 #[derive(Debug)]
 pub struct Migrator;
 
+/// Adds one column to an existing table: what most migrations after the first do.
+async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: impl IntoColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table.to_owned())
+                .add_column(column)
+                .to_owned(),
+        )
+        .await
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -40,14 +56,7 @@ impl MigrationName for RouteStrategy {
 #[async_trait::async_trait]
 impl MigrationTrait for RouteStrategy {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("conversations")
-                    .add_column(string_null("route_strategy"))
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, "conversations", string_null("route_strategy")).await
     }
 }
 
@@ -65,14 +74,12 @@ impl MigrationName for HumanReplied {
 #[async_trait::async_trait]
 impl MigrationTrait for HumanReplied {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("conversations")
-                    .add_column(boolean("human_replied").default(false))
-                    .to_owned(),
-            )
-            .await
+        add_column(
+            manager,
+            "conversations",
+            boolean("human_replied").default(false),
+        )
+        .await
     }
 }
 
@@ -89,14 +96,7 @@ impl MigrationName for AssignedAt {
 #[async_trait::async_trait]
 impl MigrationTrait for AssignedAt {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("conversations")
-                    .add_column(big_integer_null("assigned_at"))
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, "conversations", big_integer_null("assigned_at")).await
     }
 }
 
@@ -113,14 +113,7 @@ impl MigrationName for WorkingHoursColumn {
 #[async_trait::async_trait]
 impl MigrationTrait for WorkingHoursColumn {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("users")
-                    .add_column(text_null("working_hours"))
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, "users", text_null("working_hours")).await
     }
 }
 
@@ -154,14 +147,7 @@ impl MigrationTrait for Tickets {
                     .to_owned(),
             )
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("conversations")
-                    .add_column(big_integer_null("ticket_id"))
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, "conversations", big_integer_null("ticket_id")).await
     }
 }
 
@@ -275,22 +261,13 @@ impl MigrationTrait for Routes {
                     .to_owned(),
             )
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("conversations")
-                    .add_column(big_integer_null("route_id"))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("users")
-                    .add_column(big_integer("idle_since").default(i64::MIN))
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, "conversations", big_integer_null("route_id")).await?;
+        add_column(
+            manager,
+            "users",
+            big_integer("idle_since").default(i64::MIN),
+        )
+        .await?;
         manager
             .get_connection()
             .execute_unprepared(
@@ -339,27 +316,11 @@ impl MigrationTrait for Messaging {
                     .to_owned(),
             )
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("conversations")
-                    .add_column(string_null("thread"))
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, "conversations", string_null("thread")).await?;
         for column in [big_integer_null("retry_at"), big_integer_null("failed_at")] {
-            manager
-                .alter_table(Table::alter().table("outbox").add_column(column).to_owned())
-                .await?;
+            add_column(manager, "outbox", column).await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("outbox")
-                    .add_column(text_null("last_error"))
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, "outbox", text_null("last_error")).await?;
         // The "earlier undelivered row of this conversation" probe of a pending read.
         manager
             .create_index(
