@@ -261,17 +261,15 @@ impl Engine {
             matched: hit.phrase,
             span: hit.span,
         });
-        // Plugins come last in the order of triggers: ask them only when nothing
-        // built in fired.
-        let built_in_fired = (agent_paused && settings.default_triggers.agent_paused)
-            || (human.is_some() && settings.default_triggers.asks_for_human)
-            || custom.is_some();
-        let plugin = if built_in_fired {
-            None
-        } else {
-            self.plugin_trigger(text, channel).await
+        // Plugins come last in the order of triggers: ask them only when nothing built
+        // in fired.
+        let trigger = match decision::first_trigger(settings, agent_paused, human, custom, None) {
+            Some(built_in) => Some(built_in),
+            None => {
+                let plugin = self.plugin_trigger(text, channel).await;
+                decision::first_trigger(settings, agent_paused, None, None, plugin)
+            }
         };
-        let trigger = decision::first_trigger(settings, agent_paused, human, custom, plugin);
         let answer: Option<AgentAnswer> =
             if decision::needs_answer(settings, agent_paused, trigger.as_ref()) {
                 Some(self.inner.answerer.answer(text).await)
