@@ -189,6 +189,29 @@ impl FieldError {
     }
 }
 
+/// The custom triggers as a person edits them in a form: every box holds a phrase, and
+/// no phrase is there twice (case-insensitively, after trimming). The API is lenient —
+/// `validate` drops blanks and repeats — but a form names the box instead.
+pub fn check_trigger_list(phrases: &[String]) -> Result<(), FieldError> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, phrase) in phrases.iter().enumerate() {
+        let key = phrase.trim().to_lowercase();
+        if key.is_empty() {
+            return Err(FieldError::new(
+                format!("custom_triggers[{i}]"),
+                "write a word or phrase, or delete this trigger",
+            ));
+        }
+        if let Some(first) = seen.insert(key, i) {
+            return Err(FieldError::new(
+                format!("custom_triggers[{i}]"),
+                format!("\"{}\" is already trigger {}", phrase.trim(), first + 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl HandoffSettings {
     /// Checks values and references and returns the settings in canonical form: phrases
     /// trimmed, blank and repeated phrases dropped, the destination dropped when the

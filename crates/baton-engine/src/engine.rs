@@ -245,6 +245,32 @@ impl Engine {
         })
     }
 
+    /// [`Engine::simulate`] under `draft` settings instead of the stored ones: what a
+    /// person editing the settings would get if they saved now. Nothing is stored; the
+    /// draft's references are not checked (they do not change the decision), its
+    /// phrases are read as a save would keep them.
+    pub async fn simulate_draft(
+        &self,
+        text: &str,
+        channel: &str,
+        agent_paused: Option<bool>,
+        draft: HandoffSettings,
+    ) -> StoreResult<Simulation> {
+        let snapshot = self.inner.snapshot.get(&*self.inner.store).await?;
+        let paused = agent_paused.unwrap_or(snapshot.agent_paused);
+        let process = draft.process;
+        let compiled = Compiled::new(VersionedSettings {
+            version: snapshot.compiled.version,
+            settings: draft,
+        });
+        let decision = self.decide(&compiled, paused, text, channel).await;
+        Ok(Simulation {
+            decision,
+            settings_version: snapshot.compiled.version,
+            process,
+        })
+    }
+
     async fn decide(
         &self,
         compiled: &Compiled,
@@ -308,15 +334,18 @@ impl Engine {
         self.inner.store.settings().await
     }
 
+    /// Stores new settings. With `expected_version`, only over that version: a save
+    /// based on what someone else has since replaced is refused (`Conflict`).
     pub async fn put_settings(
         &self,
         actor: UserId,
         settings: HandoffSettings,
+        expected_version: Option<i64>,
     ) -> StoreResult<VersionedSettings> {
         let stored = self
             .inner
             .store
-            .put_settings(actor, settings, Utc::now())
+            .put_settings(actor, settings, expected_version, Utc::now())
             .await?;
         self.inner.snapshot.invalidate().await;
         self.publish(Event::SettingsChanged);

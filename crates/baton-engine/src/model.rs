@@ -41,6 +41,31 @@ pub struct NewUser {
     pub capacity: u32,
 }
 
+/// What an admin may change of a user besides capacity, availability and hours (which
+/// have their own calls because they move conversations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserChanges {
+    pub name: String,
+    pub seat: Seat,
+    pub permissions: Vec<Permission>,
+}
+
+/// A user as sign-in sees them: the PHC string of their password, if one is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user.id)
+            .field("password_hash", &self.password_hash.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Team {
     pub id: TeamId,

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{
     Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor, Workflow,
+    Team, Ticket, Turn, TurnOutcome, User, UserChanges, VersionedSettings, View, Visitor, Workflow,
+    Credentials,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
@@ -98,10 +99,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn settings(&self) -> StoreResult<VersionedSettings>;
     /// Validates against what exists (in the same transaction), stores a new version and
     /// audits the change.
+    /// With `expected_version`, refuses (`Conflict`) when the stored version is another
+    /// one: someone saved meanwhile, and their change is not overwritten silently.
     async fn put_settings(
         &self,
         actor: UserId,
         settings: HandoffSettings,
+        expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> StoreResult<VersionedSettings>;
     async fn agent_paused(&self) -> StoreResult<bool>;
@@ -240,6 +244,77 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Gives up on a row: it is never tried again.
     async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Audit events newest first, at most `limit`, only those with an id below `before`
-    /// when given (the next page).
-    async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>>;
+    /// when given (the next page), only those of `kind` when given. One keyset page: the
+    /// cost does not grow with the size of the log.
+    async fn audit(
+        &self,
+        limit: u64,
+        before: Option<i64>,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<AuditEvent>>;
+
+    // --- sign-in: passwords, set-password links, sessions (B13) ----------------------
+    /// The user whose sign-in email is `email` (compared case-insensitively), with the
+    /// PHC string of their password when one is set.
+    async fn user_credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    /// Stores a one-time set-password link (the hash of its token) for `user`, valid
+    /// until `expires_at`. The user's earlier unused links stop working.
+    async fn create_password_link(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user a link is for, while it is unused and unexpired.
+    async fn password_link_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>>;
+    /// Sets a password through a link, in one transaction: the link is used up, the
+    /// password stored, and every session of the user revoked. `NotFound` when the link
+    /// is unknown, used or expired (a concurrent second use loses).
+    async fn redeem_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
+    /// A signed-in user changes their password: every other session of theirs is
+    /// revoked, `keep_session` (the hash of the session making the change) stays.
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep_session: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user of a live session: not revoked, before its absolute expiry, and used
+    /// within `idle`. Records the use (at most once a minute, to spare writes).
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        idle: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>>;
+    /// Revokes a session (sign-out); unknown hashes are ignored.
+    async fn revoke_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Changes a user's name, seat and permissions. Refuses, naming the field: a seat
+    /// without pay for a user the handoff settings route to (`seat`), and taking
+    /// `admin` from the last admin (`permissions`). Audited as `user_changed`.
+    async fn update_user(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
 }

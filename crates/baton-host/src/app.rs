@@ -21,6 +21,8 @@ pub struct AppState {
     pub templates: Arc<Vec<crate::templates::FileTemplate>>,
     /// The plugins loaded at start, and those that failed.
     pub plugins: Arc<crate::plugins::Plugins>,
+    /// Staff authentication, shared with the console.
+    pub auth: baton_auth::AuthState,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.
@@ -39,6 +41,13 @@ pub fn router(state: AppState) -> Router {
             state.engine.clone(),
             state.plugins.channels(),
         ))
+        .merge(baton_console::router(baton_console::Console {
+            auth: state.auth.clone(),
+            catalog: Arc::new(crate::catalog::HostCatalog {
+                plugins: state.plugins.clone(),
+                templates: state.templates.clone(),
+            }),
+        }))
         .fallback(api::ops::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -50,7 +59,11 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    // Connection info gives the sign-in rate limit the client's address.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }

@@ -23,6 +23,38 @@ pub struct Config {
     /// `[[plugins]]`: shared libraries loaded at start (trigger matchers, channels).
     #[serde(default)]
     pub plugins: Vec<PluginEntry>,
+    /// Staff sign-in sessions.
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// `[auth]`: how long a console session lasts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session unused this long is over (default 12 hours).
+    pub session_idle_seconds: u64,
+    /// A session is over this long after sign-in (default 7 days).
+    pub session_max_seconds: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        let sessions = baton_auth::SessionConfig::default();
+        AuthConfig {
+            session_idle_seconds: sessions.idle.as_secs(),
+            session_max_seconds: sessions.absolute.as_secs(),
+        }
+    }
+}
+
+impl AuthConfig {
+    pub fn sessions(&self) -> baton_auth::SessionConfig {
+        baton_auth::SessionConfig {
+            idle: std::time::Duration::from_secs(self.session_idle_seconds),
+            absolute: std::time::Duration::from_secs(self.session_max_seconds),
+        }
+    }
 }
 
 /// One `[[plugins]]` entry.
@@ -117,6 +149,7 @@ impl Default for Config {
                 format: "text".into(),
             },
             plugins: Vec::new(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -134,6 +167,7 @@ impl fmt::Debug for Config {
             .field("kb", &self.kb)
             .field("workflows", &self.workflows)
             .field("log", &self.log)
+            .field("auth", &self.auth)
             // Plugin configs hold tokens and secrets: names and files only.
             .field(
                 "plugins",
@@ -178,7 +212,8 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
+    "auth",
     "http",
     "database",
     "bootstrap_token",
@@ -231,6 +266,12 @@ impl Config {
                 reason,
             })
         };
+        if self.auth.session_idle_seconds == 0 || self.auth.session_max_seconds == 0 {
+            return bad(
+                "auth.session_idle_seconds",
+                "session lifetimes are at least one second".into(),
+            );
+        }
         if self.http.addr.parse::<SocketAddr>().is_err() {
             return bad(
                 "http.addr",

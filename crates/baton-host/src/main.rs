@@ -94,6 +94,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let store = start::open_store(&config).await?;
     let owner = start::bootstrap(&store, &config).await?;
     let relay = store.relay(config.database.schema.as_deref());
+    let store_for_link = store.clone();
     let state = start::build(&config, store)?;
     let listener = tokio::net::TcpListener::bind(config.addr())
         .await
@@ -115,6 +116,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "<your token>".into()
         }
     };
+    if let Some((email, link)) = start::owner_password_link(&store_for_link, &url).await? {
+        println!("Owner: {email}");
+        println!("Set the owner's password: {link}");
+    }
+    println!("Sign in: {url}/login");
     println!("Try: curl -H \"Authorization: Bearer {token_hint}\" {url}/api/v1/handoff/settings");
     println!("Web chat: open {url}/chat and talk to the customer agent");
     tracing::info!(%url, "listening");

@@ -56,6 +56,42 @@ pub async fn bootstrap(store: &SeaStore, config: &Config) -> anyhow::Result<Owne
     })
 }
 
+/// How long the owner's first set-password link works.
+const OWNER_LINK_HOURS: i64 = 24;
+
+/// The owner's sign-in email and a fresh one-time link to set their password, while the
+/// owner has none (the first start, or a later one before they used it; each start
+/// replaces the previous link). `None` once the owner has a password.
+pub async fn owner_password_link(
+    store: &SeaStore,
+    base_url: &str,
+) -> anyhow::Result<Option<(String, String)>> {
+    use baton_engine::Store;
+    let owner = store
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.has(baton_core::people::Permission::Admin));
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    let credentials = store.user_credentials(&owner.email).await?;
+    if credentials.is_some_and(|c| c.password_hash.is_some()) {
+        return Ok(None);
+    }
+    let token = new_token();
+    let now = chrono::Utc::now();
+    store
+        .create_password_link(
+            owner.id,
+            &hash_token(&token),
+            now + chrono::Duration::hours(OWNER_LINK_HOURS),
+            now,
+        )
+        .await?;
+    Ok(Some((owner.email, format!("{base_url}/password/{token}"))))
+}
+
 /// Loads the knowledge base and wires the engine over `store`.
 pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     let kb = match KnowledgeBase::load_dir(&config.kb.dir) {
@@ -102,10 +138,13 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     );
     let templates = crate::templates::load(&config.workflows.dir)?;
     tracing::info!(templates = templates.len(), dir = %config.workflows.dir.display(), "workflow templates loaded");
+    let mut auth = baton_auth::AuthState::new(engine.clone());
+    auth.sessions = config.auth.sessions();
     Ok(AppState {
         engine,
         metrics,
         templates: Arc::new(templates),
         plugins: Arc::new(plugins),
+        auth,
     })
 }

@@ -90,3 +90,31 @@ mod tests {
         assert!(load(&dir.path().join("missing")).unwrap().is_empty());
     }
 }
+
+/// A template offered to users: built in, or a file of `workflows.dir`.
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub definition: Definition,
+}
+
+/// Every template offered, built-in ones first: what the API and the console list.
+pub fn catalogue(files: &[FileTemplate]) -> Vec<Offered> {
+    let built_in = baton_workflows::TEMPLATES.iter().filter_map(|t| {
+        baton_workflows::template(t.id).map(|definition| Offered {
+            id: t.id.into(),
+            name: t.name.into(),
+            description: t.description.into(),
+            definition,
+        })
+    });
+    let shipped = files.iter().map(|t| Offered {
+        id: t.id.clone(),
+        name: t.definition.name.clone(),
+        description: format!("from {}", t.id),
+        definition: t.definition.clone(),
+    });
+    built_in.chain(shipped).collect()
+}

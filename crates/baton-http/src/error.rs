@@ -52,6 +52,20 @@ impl ApiError {
         ApiError::Invalid(FieldError::new(field, message))
     }
 
+    /// The same error with its field put under `parent` (`settings.destination`), for
+    /// a document nested in a request.
+    pub fn under(self, parent: &str) -> Self {
+        match self {
+            ApiError::Invalid(e) => {
+                ApiError::Invalid(FieldError::new(format!("{parent}.{}", e.field), e.message))
+            }
+            ApiError::TooLarge(Some(field), m) => {
+                ApiError::TooLarge(Some(format!("{parent}.{field}")), m)
+            }
+            other => other,
+        }
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         ApiError::Forbidden(message.into())
     }

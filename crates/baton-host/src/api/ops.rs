@@ -1,6 +1,7 @@
 //! Operations: health, readiness, metrics, the OpenAPI document, the audit log.
 
 use axum::Router;
+use axum::response::Response;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -21,8 +22,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(audit))
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound("no such path".into())
+/// A path nothing serves: an HTML page for a browser, the JSON error for everything
+/// else (API clients, and anything under `/api/`).
+pub async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        baton_console::not_found_page()
+    } else {
+        ApiError::NotFound("no such path".into()).into_response()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

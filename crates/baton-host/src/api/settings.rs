@@ -2,6 +2,8 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::IF_MATCH;
 use axum::routing::{get, post};
 use baton_core::decision::{Decision, Trigger};
 use baton_core::ids::{InboxId, TeamId, UserId, WorkflowId};
@@ -254,15 +256,41 @@ pub(crate) async fn get_settings(
     Ok(ApiJson(state.engine.settings().await?.into()))
 }
 
+/// `If-Match: "3"` (or `3`): store only over version 3; `*` or no header: always.
+fn if_match_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::invalid(
+                "If-Match",
+                "If-Match names the settings version the change is based on, e.g. \"3\"",
+            )
+        })
+}
+
 #[utoipa::path(put, path = "/api/v1/handoff/settings", tag = "handoff", request_body = SettingsDoc,
+    params(("If-Match" = Option<String>, Header,
+        description = "The version the change is based on; 409 when the stored one is another")),
     responses((status = 200, body = SettingsDoc), (status = 403, body = baton_http::ErrorBody),
-        (status = 422, body = baton_http::ErrorBody)),
+        (status = 409, body = baton_http::ErrorBody), (status = 422, body = baton_http::ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn put_settings(
     State(state): State<AppState>,
     Staff(user): Staff,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<SettingsDoc>,
 ) -> Result<ApiJson<SettingsDoc>, ApiError> {
+    let expected_version = if_match_version(&headers)?;
     if !can_edit_settings(user.seat, &user.permissions) {
         return Err(ApiError::forbidden(
             "editing handoff settings needs the customer_agent_editor permission and a paid \
@@ -271,7 +299,11 @@ pub(crate) async fn put_settings(
     }
     let settings = body.into_domain()?;
     Ok(ApiJson(
-        state.engine.put_settings(user.id, settings).await?.into(),
+        state
+            .engine
+            .put_settings(user.id, settings, expected_version)
+            .await?
+            .into(),
     ))
 }
 
@@ -285,6 +317,10 @@ pub struct SimulateRequest {
     pub text: String,
     /// Overrides the stored "agent paused" switch for this simulation.
     pub agent_paused: Option<bool>,
+    /// Draft settings (the PUT document) to decide under instead of the stored ones;
+    /// nothing is stored.
+    #[serde(default)]
+    pub settings: Option<SettingsDoc>,
 }
 
 fn chat() -> String {
@@ -336,10 +372,21 @@ pub(crate) async fn simulate(
     if body.text.trim().is_empty() {
         return Err(ApiError::invalid("text", "the message is empty"));
     }
-    let simulation = state
-        .engine
-        .simulate(&body.text, &body.channel, body.agent_paused)
-        .await?;
+    let simulation = match body.settings {
+        None => {
+            state
+                .engine
+                .simulate(&body.text, &body.channel, body.agent_paused)
+                .await?
+        }
+        Some(draft) => {
+            let draft = draft.into_domain().map_err(|e| e.under("settings"))?;
+            state
+                .engine
+                .simulate_draft(&body.text, &body.channel, body.agent_paused, draft)
+                .await?
+        }
+    };
     let process = match simulation.process {
         Process::Live => ProcessDto::Live,
         Process::Async => ProcessDto::Async,

@@ -9,7 +9,7 @@ use baton_core::ids::WorkflowId;
 use baton_core::people::Permission;
 use baton_engine::model::Workflow;
 use baton_http::{ApiError, ApiJson, ApiPath};
-use baton_workflows::{Definition, TEMPLATES, template};
+use baton_workflows::Definition;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -150,34 +150,25 @@ pub(crate) async fn update(
 #[utoipa::path(get, path = "/api/v1/workflows/templates", tag = "workflows",
     responses((status = 200, body = Templates)), security(("bearer" = [])))]
 pub(crate) async fn templates(State(state): State<AppState>, _staff: Staff) -> ApiJson<Templates> {
-    let built_in = TEMPLATES.iter().filter_map(|t| {
-        template(t.id).map(|definition| TemplateDto {
-            id: t.id.into(),
-            name: t.name.into(),
-            description: t.description.into(),
-            definition,
-        })
-    });
-    let shipped = state.templates.iter().map(|t| TemplateDto {
-        id: t.id.clone(),
-        name: t.definition.name.clone(),
-        description: format!("from {}", t.id),
-        definition: t.definition.clone(),
-    });
     ApiJson(Templates {
-        templates: built_in.chain(shipped).collect(),
+        templates: crate::templates::catalogue(&state.templates)
+            .into_iter()
+            .map(|t| TemplateDto {
+                id: t.id,
+                name: t.name,
+                description: t.description,
+                definition: t.definition,
+            })
+            .collect(),
     })
 }
 
 /// A template's definition by id: built in, or shipped in `workflows.dir`.
 fn find_template(state: &AppState, id: &str) -> Option<Definition> {
-    template(id).or_else(|| {
-        state
-            .templates
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.definition.clone())
-    })
+    crate::templates::catalogue(&state.templates)
+        .into_iter()
+        .find(|t| t.id == id)
+        .map(|t| t.definition)
 }
 
 #[utoipa::path(post, path = "/api/v1/workflows/from-template", tag = "workflows",
