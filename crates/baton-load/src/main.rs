@@ -439,6 +439,7 @@ async fn raw_run(args: &Args, (url, schema): &(String, Option<String>)) -> Resul
                 }),
                 ..HandoffSettings::default()
             },
+            None,
             chrono::Utc::now(),
         )
         .await?;

@@ -65,7 +65,7 @@ async fn route(n: usize, strategy: Strategy) -> Route {
         ..HandoffSettings::default()
     };
     let stored = store
-        .put_settings(owner.id, settings, Utc::now())
+        .put_settings(owner.id, settings, None, Utc::now())
         .await
         .expect("settings");
     let action = TurnAction::Handoff(Box::new(HandoffPlan {

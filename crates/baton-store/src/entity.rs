@@ -34,6 +34,9 @@ pub mod user {
         /// always within hours.
         pub working_hours: Option<String>,
         pub created_at: i64,
+        /// The PHC string of the user's password (argon2id); unset until one is set
+        /// through a set-password link.
+        pub password_hash: Option<String>,
     }
     no_relations!();
 }
@@ -347,6 +350,46 @@ pub mod routing_cursor {
         #[sea_orm(primary_key, auto_increment = false)]
         pub key: String,
         pub last_user_id: i64,
+    }
+    no_relations!();
+}
+
+pub mod password_link {
+    use sea_orm::entity::prelude::*;
+    /// A one-time set-password link, by the hash of its token.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "password_links")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub created_at: i64,
+        pub expires_at: i64,
+        /// Redeemed, or replaced by a newer link: it no longer works.
+        pub used_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+    /// A signed-in browser, by the hash of its cookie token.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub created_at: i64,
+        /// Last use, recorded at most once a minute: the idle timeout runs from here.
+        pub last_seen_at: i64,
+        /// The absolute expiry, whatever the use.
+        pub expires_at: i64,
+        pub revoked_at: Option<i64>,
     }
     no_relations!();
 }

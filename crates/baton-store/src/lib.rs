@@ -21,6 +21,7 @@ mod routes;
 mod routing;
 mod runs;
 mod settings;
+mod sign_in;
 mod store;
 mod threads;
 mod tickets;

@@ -2,17 +2,21 @@
 
 use baton_core::ids::{InboxId, TeamId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
-use baton_core::settings::{FieldError, HandoffSettings};
+use baton_core::settings::{Destination, FieldError, HandoffSettings};
 use baton_engine::StoreError;
-use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User};
+use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User, UserChanges};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
+use serde_json::json;
 
 use crate::convert::{self, micros};
 use crate::entity::{agent_state, inbox, team, team_member, token, user};
+use crate::routing::lock_routing;
+use crate::turns::audit;
 use crate::{Result, backend};
 
 /// Capacity of the bootstrap owner and of users created without one.
@@ -125,6 +129,123 @@ pub(crate) async fn user_row(db: &impl ConnectionTrait, id: UserId) -> Result<us
             what: "user",
             id: id.0,
         })
+}
+
+/// Longest user name, in characters.
+const NAME_MAX: usize = 200;
+
+/// Changes a user's name, seat and permissions (see `Store::update_user`). Under the
+/// routing lock, which `settings::put` takes too: the settings cannot start routing to
+/// the user between the check and the commit, and two admins cannot each take the
+/// other's `admin` at once.
+pub(crate) async fn update(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    changes: UserChanges,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    lock_routing(db).await?;
+    let row = user::Entity::find_by_id(id.0)
+        .lock_exclusive()
+        .one(db)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "user",
+            id: id.0,
+        })?;
+    let before = convert::user(row)?;
+    let name = changes.name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        return Err(FieldError::new("name", format!("must be 1 to {NAME_MAX} characters")).into());
+    }
+    // Taking the seat away (keeping none is no change: unseated users may sit in a
+    // routed team, and stay editable).
+    if before.seat.is_paid() && !changes.seat.is_paid() && routed_to(db, id).await? {
+        return Err(FieldError::new(
+            "seat",
+            "the handoff settings route conversations to this user, who needs a paid seat; \
+             take them out of the destination first",
+        )
+        .into());
+    }
+    let mut permissions: Vec<Permission> = Vec::with_capacity(changes.permissions.len());
+    for permission in changes.permissions {
+        if !permissions.contains(&permission) {
+            permissions.push(permission);
+        }
+    }
+    if before.has(Permission::Admin)
+        && !permissions.contains(&Permission::Admin)
+        && !another_admin(db, id).await?
+    {
+        return Err(FieldError::new(
+            "permissions",
+            "this is the last user with admin; give admin to someone else first",
+        )
+        .into());
+    }
+    user::Entity::update_many()
+        .col_expr(user::Column::Name, Expr::value(name))
+        .col_expr(user::Column::Seat, Expr::value(changes.seat.as_str()))
+        .col_expr(
+            user::Column::Permissions,
+            Expr::value(convert::permissions(&permissions)),
+        )
+        .filter(user::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    let after = get_user(db, id).await?;
+    let summary = |u: &User| {
+        json!({
+            "name": u.name,
+            "seat": u.seat.as_str(),
+            "permissions": u.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        })
+    };
+    let detail = json!({"user_id": id.0, "before": summary(&before), "after": summary(&after)});
+    audit(db, now, "user_changed", Some(actor), None, detail).await?;
+    Ok(after)
+}
+
+/// Whether the current handoff settings name the user, directly or through a team.
+async fn routed_to(db: &impl ConnectionTrait, id: UserId) -> Result<bool> {
+    let Some(Destination::UsersAndTeams {
+        user_ids, team_ids, ..
+    }) = crate::settings::current(db).await?.settings.destination
+    else {
+        return Ok(false);
+    };
+    if user_ids.contains(&id) {
+        return Ok(true);
+    }
+    if team_ids.is_empty() {
+        return Ok(false);
+    }
+    let in_team = team_member::Entity::find()
+        .filter(team_member::Column::TeamId.is_in(team_ids.iter().map(|t| t.0)))
+        .filter(team_member::Column::UserId.eq(id.0))
+        .one(db)
+        .await
+        .map_err(backend)?;
+    Ok(in_team.is_some())
+}
+
+/// Whether a user other than `id` has `admin`. Permissions are a comma-separated list:
+/// the `LIKE` narrows, the parse decides.
+async fn another_admin(db: &impl ConnectionTrait, id: UserId) -> Result<bool> {
+    let admin = Permission::Admin.as_str();
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.ne(id.0))
+        .filter(user::Column::Permissions.like(format!("%{admin}%")))
+        .all(db)
+        .await
+        .map_err(backend)?;
+    Ok(rows
+        .iter()
+        .any(|row| row.permissions.split(',').any(|p| p == admin)))
 }
 
 pub(crate) async fn get_user(db: &impl ConnectionTrait, id: UserId) -> Result<User> {

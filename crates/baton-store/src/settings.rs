@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::convert::micros;
 use crate::entity::{agent_state, inbox, settings, team, user};
+use crate::routing::lock_routing;
 use crate::turns::audit;
 use crate::{Result, backend};
 
@@ -111,15 +112,30 @@ fn diff(old: &HandoffSettings, new: &HandoffSettings) -> Value {
     Value::Object(changes)
 }
 
+/// Validates and stores a new version. Under the routing lock: two saves expecting the
+/// same version take turns, so the second sees the first's version and is refused; and
+/// a user's seat cannot change (`people::update`, same lock) between the validation
+/// that reads it and the commit.
 pub(crate) async fn put(
     db: &impl ConnectionTrait,
     actor: UserId,
     document: HandoffSettings,
+    expected_version: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<VersionedSettings> {
+    lock_routing(db).await?;
+    let previous = current(db).await?;
+    if let Some(expected) = expected_version
+        && expected != previous.version
+    {
+        return Err(StoreError::Conflict(format!(
+            "the handoff settings were changed by someone else (now version {}); \
+             reload to see them",
+            previous.version
+        )));
+    }
     let directory = directory(db).await?;
     let document = document.validate(&directory)?;
-    let previous = current(db).await?;
     let stored = insert_version(db, &document, Some(actor), now).await?;
     audit(
         db,

@@ -7,8 +7,9 @@ use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, User
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
-    Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Ticket, Turn, TurnOutcome, User, VersionedSettings, View, Visitor, Workflow,
+    Assignment, AuditEvent, Conversation, Credentials, Inbox, InboxKind, Message, NewUser,
+    OutboxItem, Reply, Team, Ticket, Turn, TurnOutcome, User, UserChanges, VersionedSettings, View,
+    Visitor, Workflow,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -24,7 +25,7 @@ use crate::connect::SeaStore;
 use crate::convert::{self, time};
 use crate::entity::{audit, conversation, user};
 use crate::routing::{drain, lock_routing};
-use crate::{assign, backend, outbox, people, settings, threads, turns};
+use crate::{assign, backend, outbox, people, settings, sign_in, threads, turns};
 
 /// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
 /// error drops the transaction, which rolls it back.
@@ -200,10 +201,12 @@ impl Store for SeaStore {
         &self,
         actor: UserId,
         document: HandoffSettings,
+        expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> StoreResult<VersionedSettings> {
-        in_txn!(self, |txn| settings::put(&txn, actor, document, now)
-            .await?)
+        in_txn!(self, |txn| {
+            settings::put(&txn, actor, document, expected_version, now).await?
+        })
     }
 
     async fn agent_paused(&self) -> StoreResult<bool> {
@@ -482,8 +485,17 @@ impl Store for SeaStore {
         })
     }
 
-    async fn audit(&self, limit: u64, before: Option<i64>) -> StoreResult<Vec<AuditEvent>> {
+    async fn audit(
+        &self,
+        limit: u64,
+        before: Option<i64>,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        // `(kind, id)` and the primary key make either page one index range.
         let mut query = audit::Entity::find();
+        if let Some(kind) = kind {
+            query = query.filter(audit::Column::Kind.eq(kind));
+        }
         if let Some(before) = before {
             query = query.filter(audit::Column::Id.lt(before));
         }
@@ -503,5 +515,88 @@ impl Store for SeaStore {
                 detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
             })
             .collect())
+    }
+
+    async fn user_credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        sign_in::credentials(&self.db, email).await
+    }
+
+    async fn create_password_link(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        in_txn!(self, |txn| {
+            sign_in::create_link(&txn, user, token_hash, expires_at, now).await?
+        })
+    }
+
+    async fn password_link_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
+        sign_in::link_user(&self.db, token_hash, now).await
+    }
+
+    async fn redeem_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        in_txn!(self, |txn| {
+            sign_in::redeem_link(&txn, token_hash, password_hash, now).await?
+        })
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        keep_session: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        in_txn!(self, |txn| {
+            sign_in::change_password(&txn, user, password_hash, keep_session, now).await?
+        })
+    }
+
+    async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        in_txn!(self, |txn| {
+            sign_in::create_session(&txn, user, token_hash, expires_at, now).await?
+        })
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        idle: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<User>> {
+        sign_in::session_user(&self.db, token_hash, idle, now).await
+    }
+
+    async fn revoke_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sign_in::revoke_session(&self.db, token_hash, now).await
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        in_txn!(self, |txn| people::update(&txn, id, changes, actor, now)
+            .await?)
     }
 }

@@ -159,7 +159,7 @@ async fn world(store: &SeaStore, process: Process, users: &[(Seat, u32)]) -> Wor
     settings.messages.available = AVAILABLE.into();
     settings.messages.unavailable = UNAVAILABLE.into();
     let stored = store
-        .put_settings(owner.id, settings, Utc::now())
+        .put_settings(owner.id, settings, None, Utc::now())
         .await
         .expect("settings");
     World {
@@ -299,7 +299,7 @@ async fn round_robin_is_fair_and_skips_the_unseated(db: Db) {
     // The rule names whom the walk passed over on the way to the chosen user: the
     // unseated user stands between u[0] and u[2].
     let rules: Vec<String> = store
-        .audit(20, None)
+        .audit(20, None, None)
         .await
         .expect("audit")
         .iter()
@@ -398,7 +398,7 @@ async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
     let store = &db.store;
     let w = world(store, Process::Live, &[(Seat::None, 5)]).await;
     let before = store.settings().await.expect("settings").version;
-    let audit_before = store.audit(100, None).await.expect("audit").len();
+    let audit_before = store.audit(100, None, None).await.expect("audit").len();
     let mut bad = w.settings.clone();
     bad.destination = Some(Destination::UsersAndTeams {
         inbox_id: InboxId(1),
@@ -406,13 +406,13 @@ async fn invalid_settings_are_refused_and_nothing_is_stored(db: Db) {
         team_ids: vec![],
         strategy: Default::default(),
     });
-    match store.put_settings(UserId(1), bad, Utc::now()).await {
+    match store.put_settings(UserId(1), bad, None, Utc::now()).await {
         Err(StoreError::Invalid(e)) => assert_eq!(e.field, "destination.user_ids[0]"),
         other => panic!("{other:?}"),
     }
     assert_eq!(store.settings().await.expect("settings").version, before);
     assert_eq!(
-        store.audit(100, None).await.expect("audit").len(),
+        store.audit(100, None, None).await.expect("audit").len(),
         audit_before
     );
 }
@@ -495,7 +495,7 @@ async fn balanced_routing_prefers_the_least_loaded_then_the_longest_idle(db: Db)
         *strategy = Strategy::Balanced;
     }
     w.settings = store
-        .put_settings(UserId(1), w.settings.clone(), Utc::now())
+        .put_settings(UserId(1), w.settings.clone(), None, Utc::now())
         .await
         .expect("settings")
         .settings;
@@ -516,7 +516,7 @@ async fn balanced_routing_prefers_the_least_loaded_then_the_longest_idle(db: Db)
     // all hold one again: the longest idle (u0, assigned first) goes next, then u2
     assert_eq!(hand_off(store, &w).await.1, Some(u[0]));
     assert_eq!(hand_off(store, &w).await.1, Some(u[2]));
-    let rule = store.audit(1, None).await.expect("audit")[0].detail["rule"].to_string();
+    let rule = store.audit(1, None, None).await.expect("audit")[0].detail["rule"].to_string();
     assert!(rule.contains("balanced"), "{rule}");
 }
 
@@ -618,7 +618,7 @@ async fn going_away_requeues_live_conversations_nobody_answered(db: Db) {
     assert_eq!(back.assignments[0].conversation_id, silent);
     assert!(
         store
-            .audit(20, None)
+            .audit(20, None, None)
             .await
             .expect("audit")
             .iter()
@@ -833,7 +833,7 @@ async fn routing_walks_past_pages_of_users_out_of_hours(db: Db) {
     // balanced: users 37..39 have no conversation, 36 has one
     let (_, second, _) = hand_off(store, &w).await;
     assert_eq!(second, Some(w.users[37]), "balanced");
-    let rule = store.audit(1, None).await.expect("audit")[0].detail["rule"].to_string();
+    let rule = store.audit(1, None, None).await.expect("audit")[0].detail["rule"].to_string();
     assert!(rule.contains("balanced"), "{rule}");
     assert!(
         rule.contains("(away)"),
@@ -938,7 +938,7 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
         .await
         .expect("failed");
     // Staff learn of it: the audit log says which message did not reach the visitor.
-    let event = &store.audit(1, None).await.expect("audit")[0];
+    let event = &store.audit(1, None, None).await.expect("audit")[0];
     assert_eq!(event.kind, "delivery_failed");
     assert_eq!(event.conversation_id, Some(c.id));
     assert_eq!(event.detail["reason"], "HTTP 403");
