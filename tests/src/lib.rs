@@ -544,6 +544,29 @@ impl Server {
         }
     }
 
+    /// The owner's one-time set-password link, as the start printed it (the line
+    /// `Set the owner's password: URL`).
+    pub async fn owner_password_link(&self) -> String {
+        const PREFIX: &str = "Set the owner's password: ";
+        for _ in 0..200 {
+            if let Some(line) = self
+                .process
+                .stdout()
+                .lines()
+                .find(|l| l.starts_with(PREFIX))
+            {
+                return line[PREFIX.len()..].trim().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no owner link printed:\n{}", self.process.stdout());
+    }
+
+    /// Everything the server printed so far.
+    pub fn stdout(&self) -> String {
+        self.process.stdout()
+    }
+
     /// GET as the owner.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.request(Method::GET, path, Some(&self.token), None)

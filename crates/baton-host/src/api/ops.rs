@@ -101,6 +101,8 @@ pub struct AuditQuery {
     pub limit: Option<u64>,
     /// Only events with a smaller id: pass the last id of a page to get the next one.
     pub before: Option<i64>,
+    /// Only events of this kind (`handoff`, `settings_changed`, ...).
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,7 +134,11 @@ pub(crate) async fn audit(
     if limit == 0 || limit > 1000 {
         return Err(ApiError::invalid("limit", "between 1 and 1000"));
     }
-    let events = state.engine.store().audit(limit, query.before).await?;
+    let events = state
+        .engine
+        .store()
+        .audit(limit, query.before, query.kind.as_deref())
+        .await?;
     Ok(ApiJson(AuditEvents {
         events: events
             .into_iter()
