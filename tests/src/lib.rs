@@ -22,6 +22,7 @@ use reqwest::Method;
 pub use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod console;
 pub mod provider;
 
 /// How long the server may take to print its listening line.

@@ -7,8 +7,12 @@
 
 use std::time::Duration;
 
+use baton_e2e::console::{
+    PASSWORD, client, form, get_page, post_form, session_cookie, set_owner_password, sign_in,
+    signed_in_owner,
+};
 use baton_e2e::{Backend, Server, StatusCode, scenarios};
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::{LOCATION, SET_COOKIE};
 use serde_json::json;
 
 scenarios!(
@@ -18,86 +22,6 @@ scenarios!(
     sign_out_and_password_change_revoke_sessions,
 );
 
-const PASSWORD: &str = "correct horse battery";
-
-/// A client that follows no redirect, so that 303s and cookies can be checked.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
-/// A same-origin form post, as the console's own pages make it.
-async fn post_form(
-    server: &Server,
-    path: &str,
-    cookie: Option<&str>,
-    pairs: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = client()
-        .post(server.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("origin", &server.base)
-        .header("sec-fetch-site", "same-origin")
-        .body(form(pairs));
-    if let Some(cookie) = cookie {
-        req = req.header("cookie", cookie);
-    }
-    req.send().await.unwrap()
-}
-
-async fn get_page(server: &Server, path: &str, cookie: Option<&str>) -> reqwest::Response {
-    let mut req = client().get(server.url(path)).header("accept", "text/html");
-    if let Some(cookie) = cookie {
-        req = req.header("cookie", cookie);
-    }
-    req.send().await.unwrap()
-}
-
-fn session_cookie(headers: &HeaderMap) -> Option<(String, String)> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("baton_session=") && !v.starts_with("baton_session=;"))
-        .map(|v| {
-            let pair = v.split(';').next().unwrap().to_owned();
-            (pair, v.to_owned())
-        })
-}
-
-/// Follows the printed link, sets `password`, and returns the link's path.
-async fn set_owner_password(server: &Server, password: &str) -> String {
-    let link = server.owner_password_link().await;
-    assert!(link.starts_with(&server.base), "{link}");
-    let path = link[server.base.len()..].to_owned();
-    let page = get_page(server, &path, None).await;
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("owner@localhost"));
-    let set = post_form(server, &path, None, &[("password", password), ("repeat", password)]).await;
-    assert_eq!(set.status(), StatusCode::SEE_OTHER, "{:?}", set.text().await);
-    path
-}
-
-async fn sign_in(server: &Server, email: &str, password: &str) -> reqwest::Response {
-    post_form(server, "/login", None, &[("email", email), ("password", password), ("next", "/")]).await
-}
-
-async fn signed_in_owner(server: &Server) -> String {
-    set_owner_password(server, PASSWORD).await;
-    let response = sign_in(server, "owner@localhost", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    session_cookie(response.headers()).unwrap().0
-}
-
 async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) {
     // Signed out, `/` leads to the sign-in page.
     let home = get_page(server, "/", None).await;
@@ -105,20 +29,44 @@ async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) 
     assert_eq!(home.headers()[LOCATION], "/login");
     let login = get_page(server, "/login", None).await;
     assert_eq!(login.status(), StatusCode::OK);
-    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let csp = login.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
 
     let path = set_owner_password(server, PASSWORD).await;
     // The link is one-time.
-    assert_eq!(get_page(server, &path, None).await.status(), StatusCode::NOT_FOUND);
-    let again = post_form(server, &path, None, &[("password", "another password"), ("repeat", "another password")]).await;
+    assert_eq!(
+        get_page(server, &path, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let again = post_form(
+        server,
+        &path,
+        None,
+        &[
+            ("password", "another password"),
+            ("repeat", "another password"),
+        ],
+    )
+    .await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 
     // A wrong password: 401 with the email kept; the right one (email in another case).
     let wrong = sign_in(server, "owner@localhost", "not the password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(session_cookie(wrong.headers()).is_none());
-    assert!(wrong.text().await.unwrap().contains("value=\"owner@localhost\""));
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("value=\"owner@localhost\"")
+    );
     let ok = sign_in(server, "Owner@Localhost", PASSWORD).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     let (cookie, set_cookie) = session_cookie(ok.headers()).unwrap();
@@ -132,11 +80,19 @@ async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) 
         .header("content-type", "application/x-www-form-urlencoded")
         .header("sec-fetch-site", "same-origin")
         .header("x-forwarded-proto", "https")
-        .body(form(&[("email", "owner@localhost"), ("password", PASSWORD)]))
+        .body(form(&[
+            ("email", "owner@localhost"),
+            ("password", PASSWORD),
+        ]))
         .send()
         .await
         .unwrap();
-    assert!(session_cookie(proxied.headers()).unwrap().1.contains("; Secure"));
+    assert!(
+        session_cookie(proxied.headers())
+            .unwrap()
+            .1
+            .contains("; Secure")
+    );
 
     // Signed in, `/` leads to the console, and the cookie works for the API too.
     let home = get_page(server, "/", Some(&cookie)).await;
@@ -152,12 +108,20 @@ async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) 
         .unwrap();
     assert_eq!(api.status(), StatusCode::OK);
     // Bearer tokens keep working.
-    assert_eq!(server.get("/api/v1/handoff/settings").await.0, StatusCode::OK);
+    assert_eq!(
+        server.get("/api/v1/handoff/settings").await.0,
+        StatusCode::OK
+    );
 
     // Unknown pages: HTML for browsers, JSON for the API.
     let missing = get_page(server, "/no/such/page", None).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert!(missing.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        missing.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let (status, body) = server.get("/api/v1/no/such").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
@@ -217,7 +181,10 @@ async fn cross_site_posts_with_the_cookie_are_refused(server: &Server) {
         .post(server.url("/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("sec-fetch-site", "cross-site")
-        .body(form(&[("email", "owner@localhost"), ("password", PASSWORD)]))
+        .body(form(&[
+            ("email", "owner@localhost"),
+            ("password", PASSWORD),
+        ]))
         .send()
         .await
         .unwrap();
@@ -237,12 +204,21 @@ async fn cross_site_posts_with_the_cookie_are_refused(server: &Server) {
 async fn visitor_tokens_open_no_staff_page_or_endpoint(server: &Server) {
     let visitor = server.visitor().await;
     let token = visitor.token.clone();
-    for path in ["/api/v1/handoff/settings", "/api/v1/users", "/api/v1/conversations?view=all", "/api/v1/audit"] {
+    for path in [
+        "/api/v1/handoff/settings",
+        "/api/v1/users",
+        "/api/v1/conversations?view=all",
+        "/api/v1/audit",
+    ] {
         let (status, _) = server.get_as(&token, path).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
     }
     let (status, _) = server
-        .post_as(&token, "/api/v1/handoff/simulate", json!({"text": "refund"}))
+        .post_as(
+            &token,
+            "/api/v1/handoff/simulate",
+            json!({"text": "refund"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A page with the visitor token, as bearer or as a cookie, leads to sign-in.
@@ -256,7 +232,12 @@ async fn visitor_tokens_open_no_staff_page_or_endpoint(server: &Server) {
         let as_cookie = get_page(server, path, Some(&format!("baton_session={token}"))).await;
         for page in [as_bearer, as_cookie] {
             assert_eq!(page.status(), StatusCode::SEE_OTHER, "{path}");
-            assert!(page.headers()[LOCATION].to_str().unwrap().starts_with("/login"));
+            assert!(
+                page.headers()[LOCATION]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("/login")
+            );
         }
         // And a state change with it is refused outright.
         let post = client()
@@ -267,7 +248,14 @@ async fn visitor_tokens_open_no_staff_page_or_endpoint(server: &Server) {
             .send()
             .await
             .unwrap();
-        assert!(matches!(post.status(), StatusCode::UNAUTHORIZED | StatusCode::METHOD_NOT_ALLOWED), "{path}: {}", post.status());
+        assert!(
+            matches!(
+                post.status(),
+                StatusCode::UNAUTHORIZED | StatusCode::METHOD_NOT_ALLOWED
+            ),
+            "{path}: {}",
+            post.status()
+        );
     }
     // The widget's endpoints stay cookie-free: they never set one.
     let created = client()
@@ -289,20 +277,52 @@ async fn sign_out_and_password_change_revoke_sessions(server: &Server) {
         server,
         "/account/password",
         Some(&second),
-        &[("current", PASSWORD), ("password", "a new long password"), ("repeat", "a new long password")],
+        &[
+            ("current", PASSWORD),
+            ("password", "a new long password"),
+            ("repeat", "a new long password"),
+        ],
     )
     .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
-    assert_eq!(get_page(server, "/console/users", Some(&first)).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(get_page(server, "/console/users", Some(&second)).await.status(), StatusCode::OK);
+    assert_eq!(
+        get_page(server, "/console/users", Some(&first))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        get_page(server, "/console/users", Some(&second))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // The old password no longer signs in; the new one does.
-    assert_eq!(sign_in(server, "owner@localhost", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(sign_in(server, "owner@localhost", "a new long password").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in(server, "owner@localhost", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(server, "owner@localhost", "a new long password")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
     // Sign-out: the old cookie opens nothing, page or API.
     let out = post_form(server, "/logout", Some(&second), &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    assert!(out.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(get_page(server, "/console/users", Some(&second)).await.status(), StatusCode::SEE_OTHER);
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        get_page(server, "/console/users", Some(&second))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
     let api = client()
         .get(server.url("/api/v1/users"))
         .header("cookie", &second)
@@ -323,18 +343,42 @@ async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     // Used every second, the session lives past its idle time...
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        assert_eq!(get_page(&server, "/console/users", Some(&cookie)).await.status(), StatusCode::OK);
+        assert_eq!(
+            get_page(&server, "/console/users", Some(&cookie))
+                .await
+                .status(),
+            StatusCode::OK
+        );
     }
     // ...but not past its absolute expiry.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(get_page(&server, "/console/users", Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get_page(&server, "/console/users", Some(&cookie))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
     // Left idle, a new one ends after the idle time.
-    let idle = session_cookie(sign_in(&server, "owner@localhost", PASSWORD).await.headers())
-        .unwrap()
-        .0;
-    assert_eq!(get_page(&server, "/console/users", Some(&idle)).await.status(), StatusCode::OK);
+    let idle = session_cookie(
+        sign_in(&server, "owner@localhost", PASSWORD)
+            .await
+            .headers(),
+    )
+    .unwrap()
+    .0;
+    assert_eq!(
+        get_page(&server, "/console/users", Some(&idle))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(get_page(&server, "/console/users", Some(&idle)).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get_page(&server, "/console/users", Some(&idle))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,17 +386,32 @@ async fn sign_in_is_rate_limited_per_account_and_per_address() {
     let server = Server::start(Backend::Sqlite).await;
     set_owner_password(&server, PASSWORD).await;
     for _ in 0..5 {
-        assert_eq!(sign_in(&server, "owner@localhost", "wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sign_in(&server, "owner@localhost", "wrong password!")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     // The sixth try is refused before the password is even checked, right or not.
     let limited = sign_in(&server, "owner@localhost", PASSWORD).await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     assert!(session_cookie(limited.headers()).is_none());
     // Per address: 20 failures across accounts close this address to every account.
     for i in 0..15 {
-        let status = sign_in(&server, &format!("nobody{i}@example.com"), "wrong password!").await.status();
+        let status = sign_in(
+            &server,
+            &format!("nobody{i}@example.com"),
+            "wrong password!",
+        )
+        .await
+        .status();
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
     }
     let limited = sign_in(&server, "someone-else@example.com", "wrong password!").await;

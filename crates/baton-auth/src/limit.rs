@@ -161,7 +161,11 @@ mod tests {
             })
         );
         assert!(limiter.check("bob@x", Some("b"), at).is_ok());
-        assert!(limiter.check("ann@x", Some("b"), t0 + Duration::from_secs(60)).is_ok());
+        assert!(
+            limiter
+                .check("ann@x", Some("b"), t0 + Duration::from_secs(60))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -79,7 +79,11 @@ mod tests {
         assert!(check_headers(&[("sec-fetch-site", "same-origin")]).is_ok());
         assert!(check_headers(&[("sec-fetch-site", "none")]).is_ok());
         assert_eq!(
-            check_headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a:1"), ("host", "a:1")]),
+            check_headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://a:1"),
+                ("host", "a:1")
+            ]),
             Err(Refusal::CrossSite("cross-site".into()))
         );
         assert!(check_headers(&[("sec-fetch-site", "same-site")]).is_err());
@@ -87,11 +91,32 @@ mod tests {
 
     #[test]
     fn origin_is_the_fallback() {
-        assert!(check_headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]).is_ok());
-        assert!(check_headers(&[("origin", "https://Baton.example"), ("host", "baton.example")]).is_ok());
-        assert!(check_headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:8080")]).is_err());
+        assert!(
+            check_headers(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ])
+            .is_ok()
+        );
+        assert!(
+            check_headers(&[
+                ("origin", "https://Baton.example"),
+                ("host", "baton.example")
+            ])
+            .is_ok()
+        );
+        assert!(
+            check_headers(&[
+                ("origin", "http://evil.example"),
+                ("host", "127.0.0.1:8080")
+            ])
+            .is_err()
+        );
         assert!(check_headers(&[("origin", "null"), ("host", "127.0.0.1:8080")]).is_err());
-        assert_eq!(check_headers(&[("host", "127.0.0.1:8080")]), Err(Refusal::NoOrigin));
+        assert_eq!(
+            check_headers(&[("host", "127.0.0.1:8080")]),
+            Err(Refusal::NoOrigin)
+        );
     }
 
     #[test]

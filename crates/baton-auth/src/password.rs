@@ -132,7 +132,10 @@ mod tests {
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
         assert!(verify_blocking(&phc, "correct horse battery"));
         assert!(!verify_blocking(&phc, "correct horse batterY"));
-        assert!(!verify_blocking("not a phc string", "correct horse battery"));
+        assert!(!verify_blocking(
+            "not a phc string",
+            "correct horse battery"
+        ));
     }
 
     #[test]

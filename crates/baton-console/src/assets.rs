@@ -20,7 +20,10 @@ pub(crate) fn routes() -> Router<Console> {
 // they are small.
 async fn css() -> impl IntoResponse {
     (
-        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "no-cache")],
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
         CSS,
     )
 }

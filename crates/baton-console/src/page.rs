@@ -30,7 +30,10 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     // Set-password links carry their token in the path: never in a Referer.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -64,6 +67,8 @@ impl SignedIn {
     }
 
     /// A 403 page unless the user is an admin.
+    // The refusal is the handler's whole response: boxing it would buy nothing.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn require_admin(&self) -> Result<(), Response> {
         if self.is_admin() {
             Ok(())
@@ -235,9 +240,10 @@ pub(crate) fn store_error_page(error: baton_engine::StoreError) -> Response {
     match error {
         StoreError::NotFound { .. } => error_page(StatusCode::NOT_FOUND, &error.to_string()),
         StoreError::Conflict(message) => error_page(StatusCode::CONFLICT, &message),
-        StoreError::Invalid(e) => {
-            error_page(StatusCode::UNPROCESSABLE_ENTITY, &format!("{}: {}", e.field, e.message))
-        }
+        StoreError::Invalid(e) => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("{}: {}", e.field, e.message),
+        ),
         StoreError::Backend(cause) => {
             tracing::error!(%cause, "database error on a page");
             error_page(
@@ -260,13 +266,18 @@ impl Notice {
         let text = match self.notice.as_deref()? {
             "saved" => "Saved.",
             "created" => "Created.",
+            "user_created" => {
+                "User created. Send them the set-password link below; it is shown once."
+            }
             "deleted" => "Deleted.",
             "password" => "Your password is set.",
             "paused" => "The customer agent is paused: every conversation goes to your team.",
             "resumed" => "The customer agent answers again.",
             "link" => "A new set-password link was made; it is shown once, below.",
             "token" => "A new API token was made; it is shown once, below.",
-            "conflict" => "Someone else saved these settings meanwhile; this page now shows theirs.",
+            "conflict" => {
+                "Someone else saved these settings meanwhile; this page now shows theirs."
+            }
             _ => return None,
         };
         Some(text.to_owned())

@@ -72,7 +72,11 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-async fn login_page(State(console): State<Console>, parts: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+async fn login_page(
+    State(console): State<Console>,
+    parts: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     // Already signed in: straight on.
     if let Some(token) = session::token(&parts)
         && let Ok(Some(_)) = console
@@ -139,12 +143,7 @@ async fn login(
         Some(c) => (Some(c.user), c.password_hash),
         None => (None, None),
     };
-    let matches = password::verify(
-        phc,
-        form.get("password").to_owned(),
-        console.auth.cost,
-    )
-    .await;
+    let matches = password::verify(phc, form.get("password").to_owned(), console.auth.cost).await;
     let Some(user) = user.filter(|_| matches) else {
         limiter.failed(&email, address.as_deref(), Instant::now());
         return refuse(
@@ -155,8 +154,8 @@ async fn login(
     limiter.succeeded(&email, Instant::now());
     let token = new_token();
     let now = Utc::now();
-    let expires = now
-        + chrono::Duration::from_std(console.auth.sessions.absolute).unwrap_or_default();
+    let expires =
+        now + chrono::Duration::from_std(console.auth.sessions.absolute).unwrap_or_default();
     if let Err(error) = store
         .create_session(user.id, &hash_token(&token), expires, now)
         .await
@@ -164,7 +163,11 @@ async fn login(
         return store_error_page(error);
     }
     tracing::info!(user = user.id.0, "signed in");
-    let cookie = session::set_cookie(&token, &console.auth.sessions, session::over_https(&headers));
+    let cookie = session::set_cookie(
+        &token,
+        &console.auth.sessions,
+        session::over_https(&headers),
+    );
     let mut response = Redirect::to(&next).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -174,7 +177,11 @@ async fn login(
 
 async fn logout(State(console): State<Console>, headers: HeaderMap, who: SignedIn) -> Response {
     if let Some(hash) = who.session_hash()
-        && let Err(error) = console.engine().store().revoke_session(hash, Utc::now()).await
+        && let Err(error) = console
+            .engine()
+            .store()
+            .revoke_session(hash, Utc::now())
+            .await
     {
         return store_error_page(error);
     }
@@ -197,7 +204,11 @@ struct LinkPage {
 fn password_error(error: &PasswordError) -> String {
     match error {
         PasswordError::Hash(_) => "The password could not be stored; try again.".into(),
-        other => format!("{}{}.", other.to_string()[..1].to_uppercase(), &other.to_string()[1..]),
+        other => format!(
+            "{}{}.",
+            other.to_string()[..1].to_uppercase(),
+            &other.to_string()[1..]
+        ),
     }
 }
 
@@ -265,9 +276,14 @@ async fn set_password(
     }
     let phc = match password::hash(form.get("password").to_owned(), console.auth.cost).await {
         Ok(phc) => phc,
-        Err(error) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &password_error(&error)),
+        Err(error) => {
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, &password_error(&error));
+        }
     };
-    match store.redeem_password_link(&token_hash, &phc, Utc::now()).await {
+    match store
+        .redeem_password_link(&token_hash, &phc, Utc::now())
+        .await
+    {
         Ok(user) => Redirect::to(&format!(
             "/login?notice=password&email={}",
             crate::page::encode(&user.email)
@@ -324,7 +340,9 @@ async fn change_password(State(console): State<Console>, who: SignedIn, form: Fo
     }
     let phc = match password::hash(form.get("password").to_owned(), console.auth.cost).await {
         Ok(phc) => phc,
-        Err(error) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &password_error(&error)),
+        Err(error) => {
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, &password_error(&error));
+        }
     };
     match store
         .change_password(who.user.id, &phc, who.session_hash(), Utc::now())

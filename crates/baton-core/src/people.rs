@@ -2,6 +2,78 @@
 
 use std::str::FromStr;
 
+use crate::settings::FieldError;
+
+/// Open conversations at once when a user is created without a capacity (F6/B7).
+pub const DEFAULT_CAPACITY: u32 = 5;
+/// The most open conversations one user may hold at once.
+pub const MAX_CAPACITY: u32 = 1000;
+/// The longest name (of a user, team or inbox), in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The longest sign-in email, in bytes.
+pub const MAX_EMAIL_BYTES: usize = 320;
+
+/// A name (of a user, a team, an inbox): trimmed, between 1 and 200 characters.
+/// Errors name `field`.
+pub fn check_name(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("between 1 and {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A sign-in email, trimmed: it has an `@` and at most 320 bytes. Errors name `email`.
+pub fn check_email(value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    if !value.contains('@') || value.len() > MAX_EMAIL_BYTES {
+        return Err(FieldError::new("email", "not an email address"));
+    }
+    Ok(value.to_owned())
+}
+
+/// A capacity: at most [`MAX_CAPACITY`]. Errors name `capacity`.
+pub fn check_capacity(value: u32) -> Result<u32, FieldError> {
+    if value > MAX_CAPACITY {
+        return Err(FieldError::new(
+            "capacity",
+            format!("at most {MAX_CAPACITY}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// A seat by name. Errors name `seat`.
+pub fn parse_seat(value: &str) -> Result<Seat, FieldError> {
+    value
+        .parse::<Seat>()
+        .map_err(|e| FieldError::new("seat", e.to_string()))
+}
+
+/// Permissions by name, in order. An error names the first unknown one,
+/// `permissions[i]`.
+pub fn parse_permissions<S: AsRef<str>>(values: &[S]) -> Result<Vec<Permission>, FieldError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            p.as_ref()
+                .parse::<Permission>()
+                .map_err(|e| FieldError::new(format!("permissions[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
+/// An availability by name. Errors name `availability`.
+pub fn parse_availability(value: &str) -> Result<Availability, FieldError> {
+    value
+        .parse::<Availability>()
+        .map_err(|e| FieldError::new("availability", e.to_string()))
+}
+
 /// A user's seat. Only paid seats (`sales`, `service`) may be routed to or edit settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seat {
@@ -130,6 +202,37 @@ mod tests {
         ] {
             assert_eq!(can_edit_settings(seat, perms), expect, "{seat:?} {perms:?}");
         }
+    }
+
+    #[test]
+    fn shared_checks_name_their_field() {
+        assert_eq!(check_name("name", "  Ann  ").unwrap(), "Ann");
+        assert_eq!(check_name("name", " ").unwrap_err().field, "name");
+        let long = "é".repeat(MAX_NAME_CHARS + 1);
+        assert_eq!(check_name("team", &long).unwrap_err().field, "team");
+        assert!(check_name("name", &"é".repeat(MAX_NAME_CHARS)).is_ok());
+        assert_eq!(check_email(" a@b.example ").unwrap(), "a@b.example");
+        assert_eq!(check_email("nobody").unwrap_err().field, "email");
+        assert_eq!(check_capacity(MAX_CAPACITY), Ok(MAX_CAPACITY));
+        let err = check_capacity(MAX_CAPACITY + 1).unwrap_err();
+        assert_eq!(
+            (err.field.as_str(), err.message.as_str()),
+            ("capacity", "at most 1000")
+        );
+        assert_eq!(parse_seat("gold").unwrap_err().field, "seat");
+        assert_eq!(
+            parse_permissions(&["admin", "root"]).unwrap_err().field,
+            "permissions[1]"
+        );
+        assert_eq!(
+            parse_permissions(&["customer_agent_editor"]),
+            Ok(vec![Permission::CustomerAgentEditor])
+        );
+        assert_eq!(parse_availability("away"), Ok(Availability::Away));
+        assert_eq!(
+            parse_availability("busy").unwrap_err().field,
+            "availability"
+        );
     }
 
     #[test]

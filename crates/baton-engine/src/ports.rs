@@ -14,9 +14,9 @@ use baton_workflows::Definition;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Assignment, AuditEvent, Conversation, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply,
-    Team, Ticket, Turn, TurnOutcome, User, UserChanges, VersionedSettings, View, Visitor, Workflow,
-    Credentials,
+    Assignment, AuditEvent, Conversation, Credentials, Inbox, InboxKind, Message, NewUser,
+    OutboxItem, Reply, Team, Ticket, Turn, TurnOutcome, User, UserChanges, VersionedSettings, View,
+    Visitor, Workflow,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.

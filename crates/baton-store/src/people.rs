@@ -6,7 +6,7 @@ use baton_core::settings::{Destination, FieldError, HandoffSettings};
 use baton_engine::StoreError;
 use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User, UserChanges};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -27,6 +27,18 @@ pub(crate) async fn insert_user(
     new: &NewUser,
     now: DateTime<Utc>,
 ) -> Result<User> {
+    // Sign-in finds a user by email: two users with one email would make it ambiguous.
+    let taken = user::Entity::find()
+        .filter(
+            Expr::expr(Func::lower(Expr::col(user::Column::Email)))
+                .eq(Func::lower(new.email.as_str())),
+        )
+        .one(db)
+        .await
+        .map_err(backend)?;
+    if taken.is_some() {
+        return Err(FieldError::new("email", "another user signs in with this email").into());
+    }
     let row = user::ActiveModel {
         name: Set(new.name.clone()),
         email: Set(new.email.clone()),
@@ -131,9 +143,6 @@ pub(crate) async fn user_row(db: &impl ConnectionTrait, id: UserId) -> Result<us
         })
 }
 
-/// Longest user name, in characters.
-const NAME_MAX: usize = 200;
-
 /// Changes a user's name, seat and permissions (see `Store::update_user`). Under the
 /// routing lock, which `settings::put` takes too: the settings cannot start routing to
 /// the user between the check and the commit, and two admins cannot each take the
@@ -156,10 +165,8 @@ pub(crate) async fn update(
             id: id.0,
         })?;
     let before = convert::user(row)?;
-    let name = changes.name.trim();
-    if name.is_empty() || name.chars().count() > NAME_MAX {
-        return Err(FieldError::new("name", format!("must be 1 to {NAME_MAX} characters")).into());
-    }
+    let name = baton_core::people::check_name("name", &changes.name)?;
+    let name = name.as_str();
     // Taking the seat away (keeping none is no change: unseated users may sit in a
     // routed team, and stay editable).
     if before.seat.is_paid() && !changes.seat.is_paid() && routed_to(db, id).await? {

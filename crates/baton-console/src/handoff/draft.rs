@@ -3,8 +3,8 @@
 
 use baton_core::ids::{InboxId, TeamId, UserId, WorkflowId};
 use baton_core::settings::{
-    DefaultTriggers, Destination, FieldError, HandoffMessages, HandoffSettings, Process,
-    Strategy, UnassignedChat,
+    DefaultTriggers, Destination, FieldError, HandoffMessages, HandoffSettings, Process, Strategy,
+    UnassignedChat,
 };
 use baton_engine::model::VersionedSettings;
 

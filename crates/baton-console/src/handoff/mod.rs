@@ -35,7 +35,11 @@ struct ShowQuery {
     panel: Option<String>,
 }
 
-async fn show(State(console): State<Console>, who: SignedIn, Query(q): Query<ShowQuery>) -> Response {
+async fn show(
+    State(console): State<Console>,
+    who: SignedIn,
+    Query(q): Query<ShowQuery>,
+) -> Response {
     let stored = match console.engine().settings().await {
         Ok(stored) => stored,
         Err(error) => return store_error_page(error),
@@ -63,12 +67,7 @@ fn read_only(who: &SignedIn) -> Option<Response> {
 
 /// Saves through the engine over the version the page showed; a refusal re-renders
 /// the page with what the person typed and the error next to its field.
-async fn put(
-    console: &Console,
-    who: &SignedIn,
-    draft: Draft,
-    panel_open: bool,
-) -> Response {
+async fn put(console: &Console, who: &SignedIn, draft: Draft, panel_open: bool) -> Response {
     let result = match draft.to_settings() {
         Ok(settings) => console
             .engine()
@@ -79,7 +78,9 @@ async fn put(
     };
     let (status, conflict, error, draft) = match result {
         Ok(()) => return see_other(PATH, "saved"),
-        Err(StoreError::Invalid(error)) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(error), draft),
+        Err(StoreError::Invalid(error)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None, Some(error), draft)
+        }
         Err(StoreError::Conflict(_)) => {
             // Someone saved meanwhile: keep what this person typed, say so, and base a
             // second Save on the new version — overwriting is then a choice, not an
@@ -90,12 +91,7 @@ async fn put(
             };
             let mut draft = draft;
             draft.version = current.version;
-            (
-                StatusCode::CONFLICT,
-                Some(current.version),
-                None,
-                draft,
-            )
+            (StatusCode::CONFLICT, Some(current.version), None, draft)
         }
         Err(other) => return store_error_page(other),
     };
@@ -148,7 +144,10 @@ async fn triggers(State(console): State<Console>, who: SignedIn, form: Form) -> 
         draft.triggers.push(String::new());
         return show_panel(&console, &who, draft, None).await;
     }
-    if let Some(index) = op.strip_prefix("delete:").and_then(|i| i.parse::<usize>().ok()) {
+    if let Some(index) = op
+        .strip_prefix("delete:")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
         if index < draft.triggers.len() {
             draft.triggers.remove(index);
         }
@@ -191,10 +190,16 @@ async fn try_message(State(console): State<Console>, who: SignedIn, form: Form) 
         Err(response) => return response,
     };
     let (status, result) = if text.trim().is_empty() {
-        (StatusCode::UNPROCESSABLE_ENTITY, TryResult::error(&text, "Write a message to try."))
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            TryResult::error(&text, "Write a message to try."),
+        )
     } else {
         match console.engine().simulate(&text, "chat", None).await {
-            Ok(simulation) => (StatusCode::OK, TryResult::from_decision(&text, &simulation.decision)),
+            Ok(simulation) => (
+                StatusCode::OK,
+                TryResult::from_decision(&text, &simulation.decision),
+            ),
             Err(error) => return store_error_page(error),
         }
     };

@@ -131,9 +131,13 @@ impl HandoffPage {
         let readonly_reason = if editable {
             None
         } else if !who.user.seat.is_paid() {
-            Some("You see these settings read-only: editing them needs a paid (sales or service) seat.")
+            Some(
+                "You see these settings read-only: editing them needs a paid (sales or service) seat.",
+            )
         } else {
-            Some("You see these settings read-only: editing them needs the customer agent editor permission.")
+            Some(
+                "You see these settings read-only: editing them needs the customer agent editor permission.",
+            )
         };
         let inbox = |i: &baton_engine::model::Inbox| InboxOption {
             id: i.id.0,
@@ -159,7 +163,11 @@ impl HandoffPage {
                     checked: draft.team_ids.contains(&t.id.0),
                 })
                 .collect(),
-            inboxes: inboxes.iter().filter(|i| i.kind == InboxKind::Inbox).map(inbox).collect(),
+            inboxes: inboxes
+                .iter()
+                .filter(|i| i.kind == InboxKind::Inbox)
+                .map(inbox)
+                .collect(),
             help_desks: inboxes
                 .iter()
                 .filter(|i| i.kind == InboxKind::HelpDesk)

@@ -1,10 +1,10 @@
 //! Operations: health, readiness, metrics, the OpenAPI document, the audit log.
 
 use axum::Router;
-use axum::response::Response;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::get;
 use baton_http::{ApiError, ApiJson, ApiQuery};
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use baton_core::hours::WorkingHours;
 use baton_core::ids::UserId;
-use baton_core::people::{Availability, Permission, Seat};
+use baton_core::people::{
+    DEFAULT_CAPACITY, Permission, check_capacity, check_email, check_name, parse_availability,
+    parse_permissions, parse_seat,
+};
 use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User};
 use baton_http::{ApiError, ApiJson, ApiPath, hash_token, new_token};
 use serde::{Deserialize, Serialize};
@@ -16,10 +19,6 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::auth::Staff;
-
-/// Capacity when a user is created without one (F6/B7: five open conversations).
-const DEFAULT_CAPACITY: u32 = 5;
-const MAX_CAPACITY: u32 = 1000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -117,22 +116,15 @@ pub struct CreateUser {
     pub capacity: Option<u32>,
 }
 
+// The rules (name, email, capacity, the names of seats and permissions) are
+// `baton_core::people`'s, shared with the console's pages.
+
 fn name(field: &str, value: &str) -> Result<String, ApiError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 200 {
-        return Err(ApiError::invalid(field, "between 1 and 200 characters"));
-    }
-    Ok(value.to_owned())
+    check_name(field, value).map_err(ApiError::Invalid)
 }
 
 fn capacity(value: u32) -> Result<u32, ApiError> {
-    if value > MAX_CAPACITY {
-        return Err(ApiError::invalid(
-            "capacity",
-            format!("at most {MAX_CAPACITY}"),
-        ));
-    }
-    Ok(value)
+    check_capacity(value).map_err(ApiError::Invalid)
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
@@ -144,23 +136,9 @@ pub(crate) async fn create_user(
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, ApiJson<UserDto>), ApiError> {
     staff.require(Permission::Admin)?;
-    let email = body.email.trim().to_owned();
-    if !email.contains('@') || email.len() > 320 {
-        return Err(ApiError::invalid("email", "not an email address"));
-    }
-    let seat = body
-        .seat
-        .parse::<Seat>()
-        .map_err(|e| ApiError::invalid("seat", e.to_string()))?;
-    let permissions = body
-        .permissions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            p.parse::<Permission>()
-                .map_err(|e| ApiError::invalid(format!("permissions[{i}]"), e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let email = check_email(&body.email).map_err(ApiError::Invalid)?;
+    let seat = parse_seat(&body.seat).map_err(ApiError::Invalid)?;
+    let permissions = parse_permissions(&body.permissions).map_err(ApiError::Invalid)?;
     let user = state
         .engine
         .store()
@@ -239,10 +217,7 @@ pub(crate) async fn set_availability(
     ApiJson(body): ApiJson<SetAvailability>,
 ) -> Result<ApiJson<UserDto>, ApiError> {
     staff.require_self_or_admin(id)?;
-    let availability = body
-        .availability
-        .parse::<Availability>()
-        .map_err(|e| ApiError::invalid("availability", e.to_string()))?;
+    let availability = parse_availability(&body.availability).map_err(ApiError::Invalid)?;
     let user = state
         .engine
         .set_availability(UserId(id), availability)
