@@ -17,6 +17,7 @@ scenarios!(
     the_trigger_panel_refuses_empty_and_repeated_phrases,
     a_user_without_a_paid_seat_sees_the_page_read_only,
     simulate_decides_on_draft_settings_without_writing,
+    a_user_change_that_would_break_routing_is_refused,
 );
 
 const PAGE: &str = "/console/agent/handoff";
@@ -303,4 +304,50 @@ async fn simulate_decides_on_draft_settings_without_writing(server: &Server) {
     let html = tried.text().await.unwrap();
     assert!(html.contains("I want a <mark>refund</mark> now"), "{html}");
     assert!(html.contains("Hands off to a human"));
+}
+
+async fn a_user_change_that_would_break_routing_is_refused(server: &Server) {
+    let (ann, _) = server.agent("Ann", 2).await;
+    server.route_to("live", &[ann], &[]).await;
+    let patch = |id: i64, body: serde_json::Value| async move {
+        let response = server
+            .client
+            .patch(server.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(&server.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+    let audit_before = server.audit(100).await.len();
+    let (status, error) = patch(ann, json!({"seat": "none"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "seat");
+    let (status, error) = patch(1, json!({"permissions": ["customer_agent_editor"]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "permissions");
+    let (status, error) = patch(ann, json!({"seat": "gold"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["error"]["field"], "seat");
+    assert_eq!(
+        server.audit(100).await.len(),
+        audit_before,
+        "nothing stored"
+    );
+    let (status, user) = patch(ann, json!({"name": "Ann Rossi", "seat": "sales"})).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["name"], "Ann Rossi");
+    assert_eq!(user["seat"], "sales");
+    assert_eq!(server.audit(1).await[0]["kind"], "user_changed");
+    // A second user with the owner's email (in another case) is refused.
+    let (status, error) = server
+        .post(
+            "/api/v1/users",
+            json!({"name": "Copy", "email": "OWNER@localhost", "seat": "none"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "email");
 }

@@ -114,6 +114,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::Invalid(error)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

@@ -12,7 +12,7 @@ use baton_core::people::{
     DEFAULT_CAPACITY, Permission, check_capacity, check_email, check_name, parse_availability,
     parse_permissions, parse_seat,
 };
-use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User};
+use baton_engine::model::{Inbox, InboxKind, NewUser, Team, User, UserChanges};
 use baton_http::{ApiError, ApiJson, ApiPath, hash_token, new_token};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +23,7 @@ use crate::auth::Staff;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users", post(create_user).get(list_users))
-        .route("/api/v1/users/{id}", get(get_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
         .route("/api/v1/users/{id}/tokens", post(create_token))
         .route("/api/v1/users/{id}/availability", put(set_availability))
         .route("/api/v1/users/{id}/capacity", put(set_capacity))
@@ -221,6 +221,51 @@ pub(crate) async fn set_availability(
     let user = state
         .engine
         .set_availability(UserId(id), availability)
+        .await?;
+    Ok(ApiJson(user.into()))
+}
+
+/// `PATCH /api/v1/users/{id}`: what an admin may change besides capacity, availability
+/// and hours. Absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub name: Option<String>,
+    /// `none`, `sales` or `service`.
+    pub seat: Option<String>,
+    pub permissions: Option<Vec<String>>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path)), request_body = UpdateUser,
+    responses((status = 200, body = UserDto), (status = 403, body = baton_http::ErrorBody),
+        (status = 422, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn update_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> Result<ApiJson<UserDto>, ApiError> {
+    staff.require(Permission::Admin)?;
+    let store = state.engine.store();
+    let current = store.user(UserId(id)).await?;
+    let changes = UserChanges {
+        name: match body.name {
+            Some(name) => baton_core::people::check_name("name", &name)?,
+            None => current.name,
+        },
+        seat: match body.seat {
+            Some(seat) => baton_core::people::parse_seat(&seat)?,
+            None => current.seat,
+        },
+        permissions: match body.permissions {
+            Some(permissions) => baton_core::people::parse_permissions(&permissions)?,
+            None => current.permissions,
+        },
+    };
+    let user = store
+        .update_user(UserId(id), changes, staff.0.id, chrono::Utc::now())
         .await?;
     Ok(ApiJson(user.into()))
 }
