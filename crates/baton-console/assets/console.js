@@ -37,21 +37,11 @@ function renumberTriggers(rows) {
 }
 
 function triggerRow(rows) {
-  const row = document.createElement("div");
-  row.className = "trigger-row";
-  const input = document.createElement("input");
-  input.type = "text";
-  input.name = "trigger";
-  input.maxLength = 200;
-  const del = document.createElement("button");
-  del.type = "submit";
-  del.name = "op";
-  del.className = "icon danger";
-  del.textContent = "🗑";
-  row.append(input, del);
+  const template = document.getElementById("trigger-row-template");
+  const row = template.content.firstElementChild.cloneNode(true);
   rows.append(row);
   renumberTriggers(rows);
-  return input;
+  return row.querySelector("input");
 }
 
 function initTriggersPanel() {
@@ -60,7 +50,10 @@ function initTriggersPanel() {
   if (!panel || !pencil) return;
   const form = document.getElementById("triggers-form");
   const rows = document.getElementById("trigger-rows");
+  // What Cancel goes back to: the list as it was when the panel opened.
+  let saved = rows.cloneNode(true);
   const open = () => {
+    saved = rows.cloneNode(true);
     panel.hidden = false;
     pencil.setAttribute("aria-expanded", "true");
     const first = rows.querySelector("input") || document.getElementById("add-trigger");
@@ -72,11 +65,15 @@ function initTriggersPanel() {
     pencil.focus();
   };
   pencil.addEventListener("click", (event) => { event.preventDefault(); open(); });
+  const cancel = () => {
+    rows.replaceChildren(...saved.cloneNode(true).childNodes);
+    close();
+  };
   document.getElementById("close-panel").addEventListener("click", (event) => {
     event.preventDefault();
-    close();
+    cancel();
   });
-  panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
+  panel.addEventListener("keydown", (event) => { if (event.key === "Escape") cancel(); });
   form.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button || button.name !== "op") return;
