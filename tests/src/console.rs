@@ -31,14 +31,28 @@ pub async fn post_form(
     cookie: Option<&str>,
     pairs: &[(&str, &str)],
 ) -> reqwest::Response {
+    let mut headers = vec![
+        ("origin", server.base.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    headers.extend(cookie.map(|cookie| ("cookie", cookie)));
+    post_form_with(server, path, &headers, form(pairs)).await
+}
+
+/// A form post carrying `headers` and no others (cookie, origin, Fetch Metadata): what
+/// a browser sends from elsewhere, or a client that is no browser.
+pub async fn post_form_with(
+    server: &Server,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> reqwest::Response {
     let mut req = client()
         .post(server.url(path))
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("origin", &server.base)
-        .header("sec-fetch-site", "same-origin")
-        .body(form(pairs));
-    if let Some(cookie) = cookie {
-        req = req.header("cookie", cookie);
+        .body(body);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
     }
     req.send().await.unwrap()
 }
@@ -49,6 +63,11 @@ pub async fn get_page(server: &Server, path: &str, cookie: Option<&str>) -> reqw
         req = req.header("cookie", cookie);
     }
     req.send().await.unwrap()
+}
+
+/// The status of a page GET: 200 shows it, 303 sends to sign-in.
+pub async fn page_status(server: &Server, path: &str, cookie: Option<&str>) -> StatusCode {
+    get_page(server, path, cookie).await.status()
 }
 
 pub fn session_cookie(headers: &HeaderMap) -> Option<(String, String)> {
@@ -95,6 +114,13 @@ pub async fn sign_in(server: &Server, email: &str, password: &str) -> reqwest::R
         &[("email", email), ("password", password), ("next", "/")],
     )
     .await
+}
+
+/// The session cookie (`baton_session=…`) of a new sign-in.
+pub async fn new_session(server: &Server, email: &str, password: &str) -> String {
+    session_cookie(sign_in(server, email, password).await.headers())
+        .unwrap()
+        .0
 }
 
 pub async fn signed_in_owner(server: &Server) -> String {

@@ -22,6 +22,7 @@ use reqwest::Method;
 pub use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod browser;
 pub mod console;
 pub mod provider;
 

@@ -12,8 +12,8 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use baton_e2e::browser::{Browser, browser_or_skip};
 use baton_e2e::{Backend, Server, StatusCode, id_of, run_to_success};
 use serde_json::{Value, json};
 
@@ -23,39 +23,11 @@ const CONSOLE_UNAVAILABLE: &str = "Console: we will write back soon.";
 const CONSOLE_UNASSIGNED: &str = "Console: your ticket is logged.";
 const TEMPLATE: &str = "reassign_tickets_for_customer_agent_handoff";
 
+/// The script's packages in `tests/browser/node_modules`.
+const PACKAGES: &[&str] = &["playwright-core", "@axe-core/playwright"];
+
 /// One browser at a time: the machine has two cores, and a loaded one makes timeouts.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Browser {
-    chromium: String,
-    dir: PathBuf,
-}
-
-fn browser_or_skip() -> Option<Browser> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
-    let missing = if !Path::new(&chromium).is_file() {
-        Some(format!(
-            "no Chromium at {chromium} (apt-get install chromium)"
-        ))
-    } else {
-        ["playwright-core", "@axe-core/playwright"]
-            .into_iter()
-            .find(|p| !dir.join("node_modules").join(p).is_dir())
-            .map(|package| format!("no {package} in {} (npm ci there)", dir.display()))
-    };
-    match missing {
-        None => Some(Browser { chromium, dir }),
-        Some(why) => {
-            assert!(
-                std::env::var("BATON_REQUIRE_BROWSER").as_deref() != Ok("1"),
-                "BATON_REQUIRE_BROWSER=1 but {why}"
-            );
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
-}
 
 /// `target/screenshots` of the workspace.
 fn screenshots() -> PathBuf {
@@ -70,15 +42,12 @@ fn screenshots() -> PathBuf {
 async fn console_script(browser: &Browser, server: &Server, mode: &str, extra: &[String]) -> Value {
     let link = server.owner_password_link().await;
     let _one = ONE_BROWSER.lock().await;
-    let mut node = Command::new("node");
-    node.arg("console.mjs")
-        .arg(mode)
+    let mut node = browser.node("console.mjs");
+    node.arg(mode)
         .arg(&server.base)
         .arg(&link)
         .arg(screenshots())
-        .args(extra)
-        .current_dir(&browser.dir)
-        .env("CHROMIUM", &browser.chromium);
+        .args(extra);
     let stdout = run_to_success(node).await;
     let line = stdout
         .lines()
@@ -125,7 +94,7 @@ fn assert_no_problems(report: &Value, key: &str) {
 /// a team, "Try a message" on saved and unsaved settings, and the boxes each choice shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_signs_in_and_sets_up_live_handoff_to_a_help_desk() {
-    let Some(browser) = browser_or_skip() else {
+    let Some(browser) = browser_or_skip(PACKAGES) else {
         return;
     };
     let server = Server::start(Backend::Sqlite).await;
@@ -221,7 +190,7 @@ async fn the_owner_signs_in_and_sets_up_live_handoff_to_a_help_desk() {
 /// destination.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_from_the_template_becomes_the_handoff_destination() {
-    let Some(browser) = browser_or_skip() else {
+    let Some(browser) = browser_or_skip(PACKAGES) else {
         return;
     };
     let server = Server::start(Backend::Sqlite).await;
@@ -274,7 +243,7 @@ async fn a_workflow_from_the_template_becomes_the_handoff_destination() {
 /// is refused; after "Sign out" the old cookie opens nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seatless_users_read_only_and_forged_or_old_cookies_open_nothing() {
-    let Some(browser) = browser_or_skip() else {
+    let Some(browser) = browser_or_skip(PACKAGES) else {
         return;
     };
     let server = Server::start(Backend::Sqlite).await;
@@ -329,7 +298,7 @@ async fn seatless_users_read_only_and_forged_or_old_cookies_open_nothing() {
 /// screenshots at 1280 and 375 px, and no horizontal overflow at 375 px.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_console_page_passes_axe_and_fits_375_px() {
-    let Some(browser) = browser_or_skip() else {
+    let Some(browser) = browser_or_skip(PACKAGES) else {
         return;
     };
     let server = Server::start(Backend::Sqlite).await;

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use baton_e2e::console::{
-    PASSWORD, client, form, get_page, post_form, session_cookie, set_owner_password, sign_in,
-    signed_in_owner,
+    PASSWORD, client, form, get_page, new_session, page_status, post_form, post_form_with,
+    session_cookie, set_owner_password, sign_in, signed_in_owner,
 };
 use baton_e2e::{Backend, Server, StatusCode, scenarios};
 use reqwest::header::{LOCATION, SET_COOKIE};
@@ -75,18 +75,16 @@ async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) 
     }
     assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
     // Behind a TLS proxy the cookie is Secure.
-    let proxied = client()
-        .post(server.url("/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "same-origin")
-        .header("x-forwarded-proto", "https")
-        .body(form(&[
-            ("email", "owner@localhost"),
-            ("password", PASSWORD),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let proxied = post_form_with(
+        server,
+        "/login",
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("x-forwarded-proto", "https"),
+        ],
+        form(&[("email", "owner@localhost"), ("password", PASSWORD)]),
+    )
+    .await;
     assert!(
         session_cookie(proxied.headers())
             .unwrap()
@@ -130,74 +128,51 @@ async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) 
 async fn cross_site_posts_with_the_cookie_are_refused(server: &Server) {
     let cookie = signed_in_owner(server).await;
     let before = server.settings().await["version"].clone();
-    let body = form(&[("version", "1"), ("process", "none")]);
+    // The handoff page's form with the cookie and `headers`.
+    let save = async |headers: &[(&str, &str)]| {
+        let headers = [headers, &[("cookie", cookie.as_str())]].concat();
+        let body = form(&[("version", "1"), ("process", "none")]);
+        post_form_with(server, "/console/agent/handoff", &headers, body).await
+    };
     // Fetch Metadata says cross-site: refused, whatever Origin says.
-    let forged = client()
-        .post(server.url("/console/agent/handoff"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", &cookie)
-        .header("sec-fetch-site", "cross-site")
-        .header("origin", "https://evil.example")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let forged = save(&[
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ])
+    .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     // No Fetch Metadata: the Origin decides.
-    let foreign = client()
-        .post(server.url("/console/agent/handoff"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", &cookie)
-        .header("origin", "https://evil.example")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let foreign = save(&[("origin", "https://evil.example")]).await;
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
     // Neither: refused too.
-    let bare = client()
-        .post(server.url("/console/agent/handoff"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", &cookie)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let bare = save(&[]).await;
     assert_eq!(bare.status(), StatusCode::FORBIDDEN);
     // The JSON API with the cookie is guarded the same way.
-    let api = client()
-        .put(server.url("/api/v1/agent/state"))
-        .header("cookie", &cookie)
-        .header("sec-fetch-site", "cross-site")
-        .json(&json!({"paused": true}))
-        .send()
-        .await
-        .unwrap();
+    let pause = async |site: &str| {
+        client()
+            .put(server.url("/api/v1/agent/state"))
+            .header("cookie", &cookie)
+            .header("sec-fetch-site", site)
+            .json(&json!({"paused": true}))
+            .send()
+            .await
+            .unwrap()
+    };
+    let api = pause("cross-site").await;
     assert_eq!(api.status(), StatusCode::FORBIDDEN);
     assert_eq!(server.get_ok("/api/v1/agent/state").await["paused"], false);
     assert_eq!(server.settings().await["version"], before, "nothing stored");
     // A cross-site sign-in post is refused as well (login forgery).
-    let login = client()
-        .post(server.url("/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "cross-site")
-        .body(form(&[
-            ("email", "owner@localhost"),
-            ("password", PASSWORD),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let login = post_form_with(
+        server,
+        "/login",
+        &[("sec-fetch-site", "cross-site")],
+        form(&[("email", "owner@localhost"), ("password", PASSWORD)]),
+    )
+    .await;
     assert_eq!(login.status(), StatusCode::FORBIDDEN);
     // The same post from the console itself goes through.
-    let same = client()
-        .put(server.url("/api/v1/agent/state"))
-        .header("cookie", &cookie)
-        .header("sec-fetch-site", "same-origin")
-        .json(&json!({"paused": true}))
-        .send()
-        .await
-        .unwrap();
+    let same = pause("same-origin").await;
     assert_eq!(same.status(), StatusCode::OK);
 }
 
@@ -269,9 +244,7 @@ async fn visitor_tokens_open_no_staff_page_or_endpoint(server: &Server) {
 
 async fn sign_out_and_password_change_revoke_sessions(server: &Server) {
     let first = signed_in_owner(server).await;
-    let second = session_cookie(sign_in(server, "owner@localhost", PASSWORD).await.headers())
-        .unwrap()
-        .0;
+    let second = new_session(server, "owner@localhost", PASSWORD).await;
     // Changing the password from the second session revokes the first, not itself.
     let changed = post_form(
         server,
@@ -286,15 +259,11 @@ async fn sign_out_and_password_change_revoke_sessions(server: &Server) {
     .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        get_page(server, "/console/users", Some(&first))
-            .await
-            .status(),
+        page_status(server, "/console/users", Some(&first)).await,
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        get_page(server, "/console/users", Some(&second))
-            .await
-            .status(),
+        page_status(server, "/console/users", Some(&second)).await,
         StatusCode::OK
     );
     // The old password no longer signs in; the new one does.
@@ -318,9 +287,7 @@ async fn sign_out_and_password_change_revoke_sessions(server: &Server) {
             .contains("Max-Age=0")
     );
     assert_eq!(
-        get_page(server, "/console/users", Some(&second))
-            .await
-            .status(),
+        page_status(server, "/console/users", Some(&second)).await,
         StatusCode::SEE_OTHER
     );
     let api = client()
@@ -344,39 +311,25 @@ async fn sessions_end_when_idle_and_at_their_absolute_expiry() {
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         assert_eq!(
-            get_page(&server, "/console/users", Some(&cookie))
-                .await
-                .status(),
+            page_status(&server, "/console/users", Some(&cookie)).await,
             StatusCode::OK
         );
     }
     // ...but not past its absolute expiry.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        get_page(&server, "/console/users", Some(&cookie))
-            .await
-            .status(),
+        page_status(&server, "/console/users", Some(&cookie)).await,
         StatusCode::SEE_OTHER
     );
     // Left idle, a new one ends after the idle time.
-    let idle = session_cookie(
-        sign_in(&server, "owner@localhost", PASSWORD)
-            .await
-            .headers(),
-    )
-    .unwrap()
-    .0;
+    let idle = new_session(&server, "owner@localhost", PASSWORD).await;
     assert_eq!(
-        get_page(&server, "/console/users", Some(&idle))
-            .await
-            .status(),
+        page_status(&server, "/console/users", Some(&idle)).await,
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
-        get_page(&server, "/console/users", Some(&idle))
-            .await
-            .status(),
+        page_status(&server, "/console/users", Some(&idle)).await,
         StatusCode::SEE_OTHER
     );
 }

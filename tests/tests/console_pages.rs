@@ -22,27 +22,28 @@ scenarios!(
 
 const PAGE: &str = "/console/agent/handoff";
 
-async fn a_refused_save_keeps_the_typed_values_and_names_the_field(server: &Server) {
-    let cookie = signed_in_owner(server).await;
-    let version = server.settings().await["version"]
+/// The stored settings' version, as the page's hidden field holds it.
+async fn stored_version(server: &Server) -> String {
+    server.settings().await["version"]
         .as_i64()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+async fn a_refused_save_keeps_the_typed_values_and_names_the_field(server: &Server) {
+    let cookie = signed_in_owner(server).await;
+    let version = stored_version(server).await;
+    let save = async |pairs: &[(&str, &str)]| post_form(server, PAGE, Some(&cookie), pairs).await;
     // Live without an inbox: refused next to the inbox select, the message kept.
-    let response = post_form(
-        server,
-        PAGE,
-        Some(&cookie),
-        &[
-            ("version", &version),
-            ("process", "live"),
-            ("destination_kind", "users_and_teams"),
-            ("inbox_id", ""),
-            ("available", "Typed by hand, kept"),
-            ("unavailable", "Away"),
-            ("live_reply_timeout_seconds", "300"),
-        ],
-    )
+    let response = save(&[
+        ("version", &version),
+        ("process", "live"),
+        ("destination_kind", "users_and_teams"),
+        ("inbox_id", ""),
+        ("available", "Typed by hand, kept"),
+        ("unavailable", "Away"),
+        ("live_reply_timeout_seconds", "300"),
+    ])
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
@@ -52,21 +53,16 @@ async fn a_refused_save_keeps_the_typed_values_and_names_the_field(server: &Serv
     // A bad timeout: named, typed value kept.
     let inbox = server.create_inbox("Support").await;
     let (user, _) = server.agent("Ann", 3).await;
-    let response = post_form(
-        server,
-        PAGE,
-        Some(&cookie),
-        &[
-            ("version", &version),
-            ("process", "live"),
-            ("destination_kind", "users_and_teams"),
-            ("inbox_id", &inbox.to_string()),
-            ("user_id", &user.to_string()),
-            ("available", "Hi"),
-            ("unavailable", "Away"),
-            ("live_reply_timeout_seconds", "5"),
-        ],
-    )
+    let response = save(&[
+        ("version", &version),
+        ("process", "live"),
+        ("destination_kind", "users_and_teams"),
+        ("inbox_id", &inbox.to_string()),
+        ("user_id", &user.to_string()),
+        ("available", "Hi"),
+        ("unavailable", "Away"),
+        ("live_reply_timeout_seconds", "5"),
+    ])
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
@@ -78,22 +74,17 @@ async fn a_refused_save_keeps_the_typed_values_and_names_the_field(server: &Serv
         "nothing stored"
     );
     // Right values: stored, and the page says so after the redirect.
-    let response = post_form(
-        server,
-        PAGE,
-        Some(&cookie),
-        &[
-            ("version", &version),
-            ("process", "live"),
-            ("destination_kind", "users_and_teams"),
-            ("inbox_id", &inbox.to_string()),
-            ("user_id", &user.to_string()),
-            ("strategy", "balanced"),
-            ("available", "Connecting you now."),
-            ("unavailable", "We are away."),
-            ("live_reply_timeout_seconds", "120"),
-        ],
-    )
+    let response = save(&[
+        ("version", &version),
+        ("process", "live"),
+        ("destination_kind", "users_and_teams"),
+        ("inbox_id", &inbox.to_string()),
+        ("user_id", &user.to_string()),
+        ("strategy", "balanced"),
+        ("available", "Connecting you now."),
+        ("unavailable", "We are away."),
+        ("live_reply_timeout_seconds", "120"),
+    ])
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let settings = server.settings().await;
@@ -145,34 +136,26 @@ async fn a_save_over_someone_elses_save_is_refused_and_said(server: &Server) {
     // The API refuses the same way with If-Match.
     let mut doc = stored.clone();
     doc.as_object_mut().unwrap().remove("version");
-    let stale = server
-        .client
-        .put(server.url("/api/v1/handoff/settings"))
-        .bearer_auth(&server.token)
-        .header("if-match", format!("\"{shown_version}\""))
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
+    let put_over = async |version: String| {
+        server
+            .client
+            .put(server.url("/api/v1/handoff/settings"))
+            .bearer_auth(&server.token)
+            .header("if-match", format!("\"{version}\""))
+            .json(&doc)
+            .send()
+            .await
+            .unwrap()
+    };
+    let stale = put_over(shown_version).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT);
-    let fresh = server
-        .client
-        .put(server.url("/api/v1/handoff/settings"))
-        .bearer_auth(&server.token)
-        .header("if-match", format!("\"{their_version}\""))
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
+    let fresh = put_over(their_version.to_string()).await;
     assert_eq!(fresh.status(), StatusCode::OK);
 }
 
 async fn the_trigger_panel_refuses_empty_and_repeated_phrases(server: &Server) {
     let cookie = signed_in_owner(server).await;
-    let version = server.settings().await["version"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let version = stored_version(server).await;
     let save = |triggers: Vec<&'static str>| {
         let version = version.clone();
         let cookie = cookie.clone();

@@ -5,52 +5,19 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::Command;
-
+use baton_e2e::browser::browser_or_skip;
 use baton_e2e::{AVAILABLE_MSG, Backend, Server, run_to_success};
-
-fn browser_or_skip() -> Option<(String, std::path::PathBuf)> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
-    let missing = if !Path::new(&chromium).is_file() {
-        Some(format!(
-            "no Chromium at {chromium} (apt-get install chromium)"
-        ))
-    } else if !dir.join("node_modules/playwright-core").is_dir() {
-        Some(format!(
-            "no playwright-core in {} (npm ci there)",
-            dir.display()
-        ))
-    } else {
-        None
-    };
-    match missing {
-        None => Some((chromium, dir)),
-        Some(why) => {
-            assert!(
-                std::env::var("BATON_REQUIRE_BROWSER").as_deref() != Ok("1"),
-                "BATON_REQUIRE_BROWSER=1 but {why}"
-            );
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_chats_hands_off_and_sees_the_staff_reply_in_the_widget() {
-    let Some((chromium, dir)) = browser_or_skip() else {
+    let Some(browser) = browser_or_skip(&["playwright-core"]) else {
         return;
     };
     let server = Server::start(Backend::Sqlite).await;
     let (fay, fay_token) = server.agent("Fay", 5).await;
     server.route_to("live", &[fay], &["refund"]).await;
-    let mut node = Command::new("node");
-    node.arg("widget.mjs")
-        .args([&server.base, &fay_token, AVAILABLE_MSG])
-        .current_dir(dir)
-        .env("CHROMIUM", chromium);
+    let mut node = browser.node("widget.mjs");
+    node.args([&server.base, &fay_token, AVAILABLE_MSG]);
     let stdout = run_to_success(node).await;
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(report["handoff"], AVAILABLE_MSG);

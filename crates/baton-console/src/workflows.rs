@@ -146,6 +146,38 @@ fn sentence(message: &str) -> String {
     }
 }
 
+/// The list again after a refused create form, with what `refused` shows.
+async fn refuse_create(console: &Console, who: &SignedIn, refused: Refused) -> Response {
+    list_page(
+        console,
+        who,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        refused,
+    )
+    .await
+}
+
+/// Stores a new workflow and opens it in the editor; a definition the store refuses
+/// shows the list again, with what `refused` makes of the store's field error.
+async fn store_new(
+    console: &Console,
+    who: &SignedIn,
+    definition: Definition,
+    refused: impl FnOnce(FieldError) -> Refused,
+) -> Response {
+    match console
+        .engine()
+        .store()
+        .create_workflow(definition, Utc::now())
+        .await
+    {
+        Ok(workflow) => see_other(&format!("/console/workflows/{}", workflow.id.0), "created"),
+        Err(StoreError::Invalid(error)) => refuse_create(console, who, refused(error)).await,
+        Err(error) => store_error_page(error),
+    }
+}
+
 /// From scratch: a ticket-based workflow enrolled by handoffs, with no actions yet.
 async fn create(State(console): State<Console>, who: SignedIn, form: Form) -> Response {
     if let Err(refusal) = who.require_admin() {
@@ -158,35 +190,19 @@ async fn create(State(console): State<Console>, who: SignedIn, form: Form) -> Re
         enrollment: Enrollment::TicketCreatedByHandoff,
         actions: Vec::new(),
     };
-    match console
-        .engine()
-        .store()
-        .create_workflow(definition, Utc::now())
-        .await
-    {
-        Ok(workflow) => see_other(&format!("/console/workflows/{}", workflow.id.0), "created"),
-        Err(StoreError::Invalid(error)) => {
-            let message = if error.field == "name" {
-                sentence(&error.message)
-            } else {
-                format!("{}: {}", error.field, error.message)
-            };
-            let refused = Refused {
-                new_name: name,
-                error_name: Some(message),
-                ..Refused::default()
-            };
-            list_page(
-                &console,
-                &who,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                refused,
-            )
-            .await
+    store_new(&console, &who, definition, |error| {
+        let message = if error.field == "name" {
+            sentence(&error.message)
+        } else {
+            format!("{}: {}", error.field, error.message)
+        };
+        Refused {
+            new_name: name,
+            error_name: Some(message),
+            ..Refused::default()
         }
-        Err(error) => store_error_page(error),
-    }
+    })
+    .await
 }
 
 /// As `POST /api/v1/workflows/from-template`: the template's definition, stored as is.
@@ -208,38 +224,15 @@ async fn from_template(State(console): State<Console>, who: SignedIn, form: Form
     };
     let Some(definition) = definition else {
         let refused = refuse(format!("There is no template \"{chosen}\"."));
-        return list_page(
-            &console,
-            &who,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            refused,
-        )
-        .await;
+        return refuse_create(&console, &who, refused).await;
     };
-    match console
-        .engine()
-        .store()
-        .create_workflow(definition, Utc::now())
-        .await
-    {
-        Ok(workflow) => see_other(&format!("/console/workflows/{}", workflow.id.0), "created"),
-        Err(StoreError::Invalid(error)) => {
-            let refused = refuse(format!(
-                "The template does not validate: {}: {}",
-                error.field, error.message
-            ));
-            list_page(
-                &console,
-                &who,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                refused,
-            )
-            .await
-        }
-        Err(error) => store_error_page(error),
-    }
+    store_new(&console, &who, definition, |error| {
+        refuse(format!(
+            "The template does not validate: {}: {}",
+            error.field, error.message
+        ))
+    })
+    .await
 }
 
 // --- the editor -----------------------------------------------------------------------

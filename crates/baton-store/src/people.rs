@@ -133,7 +133,20 @@ pub(crate) async fn user_by_token(
 }
 
 pub(crate) async fn user_row(db: &impl ConnectionTrait, id: UserId) -> Result<user::Model> {
-    user::Entity::find_by_id(id.0)
+    find_user(db, id, false).await
+}
+
+/// The user row, locked for the rest of the transaction (PostgreSQL).
+pub(crate) async fn lock_user(db: &impl ConnectionTrait, id: UserId) -> Result<user::Model> {
+    find_user(db, id, true).await
+}
+
+async fn find_user(db: &impl ConnectionTrait, id: UserId, lock: bool) -> Result<user::Model> {
+    let mut query = user::Entity::find_by_id(id.0);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    query
         .one(db)
         .await
         .map_err(backend)?
@@ -155,16 +168,7 @@ pub(crate) async fn update(
     now: DateTime<Utc>,
 ) -> Result<User> {
     lock_routing(db).await?;
-    let row = user::Entity::find_by_id(id.0)
-        .lock_exclusive()
-        .one(db)
-        .await
-        .map_err(backend)?
-        .ok_or(StoreError::NotFound {
-            what: "user",
-            id: id.0,
-        })?;
-    let before = convert::user(row)?;
+    let before = convert::user(lock_user(db, id).await?)?;
     let name = baton_core::people::check_name("name", &changes.name)?;
     let name = name.as_str();
     // Taking the seat away (keeping none is no change: unseated users may sit in a

@@ -8,13 +8,12 @@ use baton_engine::model::{Credentials, User};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::convert::{self, micros};
 use crate::entity::{password_link, session, user};
-use crate::people::get_user;
+use crate::people::{get_user, lock_user};
 use crate::{Result, backend};
 
 /// A session's last use is written at most this often (microseconds): a page's every
@@ -27,19 +26,6 @@ fn link_not_found() -> StoreError {
         what: "set-password link",
         id: 0,
     }
-}
-
-/// The user row, locked for the rest of the transaction (PostgreSQL).
-async fn lock_user(db: &impl ConnectionTrait, id: UserId) -> Result<user::Model> {
-    user::Entity::find_by_id(id.0)
-        .lock_exclusive()
-        .one(db)
-        .await
-        .map_err(backend)?
-        .ok_or(StoreError::NotFound {
-            what: "user",
-            id: id.0,
-        })
 }
 
 /// The oldest user whose email is `email` in any case: `lower(email)` on both sides, so

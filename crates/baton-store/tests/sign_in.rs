@@ -2,7 +2,8 @@
 //! databases: a fresh SQLite file per case, and a fresh PostgreSQL schema per case when
 //! `BATON_TEST_POSTGRES_URL` is set (required with `BATON_REQUIRE_POSTGRES=1`).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
+
 use std::time::Duration;
 
 use baton_core::ids::{InboxId, UserId};
@@ -12,79 +13,10 @@ use baton_engine::model::{InboxKind, NewUser, User, UserChanges};
 use baton_engine::{Store, StoreError};
 use baton_store::SeaStore;
 use chrono::{DateTime, Utc};
-
-struct Db {
-    store: SeaStore,
-    _dir: Option<tempfile::TempDir>,
-    schema: Option<String>,
-}
-
-/// Drops a test's PostgreSQL schema once the test passed (a failed test leaves it to look at).
-struct Cleanup(SeaStore, Option<String>);
-
-impl Cleanup {
-    async fn run(self) {
-        if let Some(schema) = self.1 {
-            use sea_orm::ConnectionTrait;
-            let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-            self.0
-                .connection()
-                .execute_unprepared(&sql)
-                .await
-                .expect("drop schema");
-        }
-    }
-}
-
-async fn sqlite() -> Db {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}/baton.db?mode=rwc", dir.path().display());
-    Db {
-        store: SeaStore::connect(&url, None).await.expect("sqlite"),
-        _dir: Some(dir),
-        schema: None,
-    }
-}
-
-async fn postgres() -> Option<Db> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let Ok(url) = std::env::var("BATON_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("BATON_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "BATON_REQUIRE_POSTGRES=1 but BATON_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipped: BATON_TEST_POSTGRES_URL not set");
-        return None;
-    };
-    let schema = format!(
-        "sign_in_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        Utc::now().timestamp_micros()
-    );
-    Some(Db {
-        store: SeaStore::connect(&url, Some(&schema))
-            .await
-            .expect("postgres"),
-        _dir: None,
-        schema: Some(schema),
-    })
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite { $( #[tokio::test] async fn $name() { super::$name(super::sqlite().await).await } )* }
-        mod on_postgres { $( #[tokio::test] async fn $name() {
-            if let Some(db) = super::postgres().await {
-                let cleanup = super::Cleanup(db.store.clone(), db.schema.clone());
-                super::$name(db).await;
-                cleanup.run().await;
-            }
-        } )* }
-    };
-}
+use common::Db;
 
 on_both!(
+    "sign_in";
     credentials_match_the_email_in_any_case,
     a_password_link_works_once_before_it_expires_and_until_a_newer_one,
     concurrent_redeems_of_one_link_have_exactly_one_winner,

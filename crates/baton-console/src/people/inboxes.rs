@@ -11,10 +11,10 @@ use baton_core::people::check_name;
 use baton_engine::StoreError;
 use baton_engine::model::InboxKind;
 
-use super::{Choice, Errors, check};
+use super::{Choice, Errors, check, respond};
 use crate::Console;
 use crate::form::Form;
-use crate::page::{Layout, Notice, Section, SignedIn, ok, render, see_other, store_error_page};
+use crate::page::{Layout, Notice, Section, SignedIn, see_other, store_error_page};
 
 const TITLE: &str = "Inboxes and help desks";
 const KINDS: [InboxKind; 2] = [InboxKind::Inbox, InboxKind::HelpDesk];
@@ -102,10 +102,8 @@ async fn inboxes_page(
     Query(notice): Query<Notice>,
 ) -> Response {
     let layout = Layout::new(TITLE, Section::Inboxes, &who).with_flash(notice.text());
-    match page(&console, layout, &who, None, Errors::default()).await {
-        Ok(page) => ok(&page),
-        Err(response) => response,
-    }
+    let page = page(&console, layout, &who, None, Errors::default()).await;
+    respond(StatusCode::OK, page)
 }
 
 async fn create_inbox(State(console): State<Console>, who: SignedIn, form: Form) -> Response {
@@ -120,10 +118,8 @@ async fn create_inbox(State(console): State<Console>, who: SignedIn, form: Form)
     }
     let refuse = async |errors: Errors| {
         let layout = Layout::new(TITLE, Section::Inboxes, &who);
-        match page(&console, layout, &who, Some(&form), errors).await {
-            Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-            Err(response) => response,
-        }
+        let page = page(&console, layout, &who, Some(&form), errors).await;
+        respond(StatusCode::UNPROCESSABLE_ENTITY, page)
     };
     let (Some(name), Some(kind)) = (name, kind) else {
         return refuse(errors).await;
@@ -131,9 +127,7 @@ async fn create_inbox(State(console): State<Console>, who: SignedIn, form: Form)
     match console.engine().store().create_inbox(&name, kind).await {
         Ok(_) => see_other("/console/inboxes", "created"),
         Err(StoreError::Invalid(error)) if error.field == "name" => {
-            let mut errors = Errors::default();
-            errors.add("name", &error.message);
-            refuse(errors).await
+            refuse(Errors::one("name", &error.message)).await
         }
         Err(error) => store_error_page(error),
     }

@@ -7,6 +7,7 @@ mod teams;
 mod user;
 mod users;
 
+use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -18,7 +19,7 @@ use baton_engine::model::User;
 use chrono::{DateTime, Utc};
 
 use crate::Console;
-use crate::page::error_page;
+use crate::page::{error_page, render};
 
 pub(crate) fn routes() -> Router<Console> {
     Router::new()
@@ -33,6 +34,13 @@ pub(crate) fn routes() -> Router<Console> {
 pub(crate) struct Errors(Vec<(String, String)>);
 
 impl Errors {
+    /// The errors of a form that a single one refused.
+    pub(crate) fn one(field: &str, message: &str) -> Self {
+        let mut errors = Errors::default();
+        errors.add(field, message);
+        errors
+    }
+
     /// Adds `message` (a phrase from core or the store) as a sentence under `field`;
     /// the first error of a field wins.
     pub(crate) fn add(&mut self, field: &str, message: &str) {
@@ -89,6 +97,14 @@ fn user_id(raw: &str) -> Option<UserId> {
 
 fn no_page() -> Response {
     error_page(StatusCode::NOT_FOUND, "There is no page at this address.")
+}
+
+/// A page with `status`, or the page that says why it could not be built.
+fn respond(status: StatusCode, page: Result<impl Template, Response>) -> Response {
+    match page {
+        Ok(page) => render(status, &page),
+        Err(response) => response,
+    }
 }
 
 pub(crate) const SEATS: [Seat; 3] = [Seat::None, Seat::Sales, Seat::Service];

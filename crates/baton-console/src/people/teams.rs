@@ -12,10 +12,10 @@ use baton_core::ids::UserId;
 use baton_core::people::check_name;
 use baton_engine::StoreError;
 
-use super::{Choice, Errors, check};
+use super::{Choice, Errors, check, respond};
 use crate::Console;
 use crate::form::Form;
-use crate::page::{Layout, Notice, Section, SignedIn, ok, render, see_other, store_error_page};
+use crate::page::{Layout, Notice, Section, SignedIn, see_other, store_error_page};
 
 pub(super) fn routes() -> Router<Console> {
     Router::new().route("/console/teams", get(teams_page).post(create_team))
@@ -100,10 +100,8 @@ async fn teams_page(
     Query(notice): Query<Notice>,
 ) -> Response {
     let layout = Layout::new("Teams", Section::Teams, &who).with_flash(notice.text());
-    match page(&console, layout, &who, None, Errors::default()).await {
-        Ok(page) => ok(&page),
-        Err(response) => response,
-    }
+    let page = page(&console, layout, &who, None, Errors::default()).await;
+    respond(StatusCode::OK, page)
 }
 
 async fn create_team(State(console): State<Console>, who: SignedIn, form: Form) -> Response {
@@ -123,10 +121,8 @@ async fn create_team(State(console): State<Console>, who: SignedIn, form: Form) 
     }
     let refuse = async |errors: Errors| {
         let layout = Layout::new("Teams", Section::Teams, &who);
-        match page(&console, layout, &who, Some(&form), errors).await {
-            Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-            Err(response) => response,
-        }
+        let page = page(&console, layout, &who, Some(&form), errors).await;
+        respond(StatusCode::UNPROCESSABLE_ENTITY, page)
     };
     let (Some(name), Some(members)) = (name, members) else {
         return refuse(errors).await;
@@ -135,14 +131,10 @@ async fn create_team(State(console): State<Console>, who: SignedIn, form: Form) 
         Ok(_) => see_other("/console/teams", "created"),
         // `user_ids[i]`: a member who no longer exists.
         Err(StoreError::Invalid(error)) if error.field.starts_with("user_ids") => {
-            let mut errors = Errors::default();
-            errors.add("members", &error.message);
-            refuse(errors).await
+            refuse(Errors::one("members", &error.message)).await
         }
         Err(StoreError::Invalid(error)) if error.field == "name" => {
-            let mut errors = Errors::default();
-            errors.add("name", &error.message);
-            refuse(errors).await
+            refuse(Errors::one("name", &error.message)).await
         }
         Err(error) => store_error_page(error),
     }

@@ -28,7 +28,7 @@ use super::{
 use crate::Console;
 use crate::form::Form;
 use crate::page::{
-    Layout, Notice, Section, SignedIn, error_page, ok, render, see_other, store_error_page,
+    Layout, Notice, Section, SignedIn, error_page, render, see_other, store_error_page,
 };
 
 /// How long a set-password link made here works.
@@ -163,6 +163,23 @@ async fn load(console: &Console, who: &SignedIn, id: UserId) -> Result<UserPage,
     Ok(page)
 }
 
+/// The page of user `id` as `change` leaves it, with `status`.
+async fn show(
+    console: &Console,
+    who: &SignedIn,
+    id: UserId,
+    status: StatusCode,
+    change: impl FnOnce(&mut UserPage),
+) -> Response {
+    match load(console, who, id).await {
+        Ok(mut page) => {
+            change(&mut page);
+            render(status, &page)
+        }
+        Err(response) => response,
+    }
+}
+
 /// The page of `id` after a refused form: the typed values `fill` puts back, the errors.
 async fn refused(
     console: &Console,
@@ -171,15 +188,12 @@ async fn refused(
     errors: Errors,
     fill: impl FnOnce(&mut UserPage),
 ) -> Response {
-    match load(console, who, id).await {
-        Ok(mut page) => {
-            fill(&mut page);
-            page.refused_in = Some(section_of(&errors));
-            page.errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
-        Err(response) => response,
-    }
+    show(console, who, id, StatusCode::UNPROCESSABLE_ENTITY, |page| {
+        fill(page);
+        page.refused_in = Some(section_of(&errors));
+        page.errors = errors;
+    })
+    .await
 }
 
 /// The section whose form a refusal is about.
@@ -198,14 +212,32 @@ fn section_of(errors: &Errors) -> (&'static str, &'static str) {
     }
 }
 
-/// A 403 page unless `who` is user `id` or an admin.
-fn require_self_or_admin(who: &SignedIn, id: UserId) -> Option<Response> {
-    (who.user.id != id && !who.is_admin()).then(|| {
-        error_page(
-            StatusCode::FORBIDDEN,
-            "Only an admin or the user themselves may change this.",
-        )
-    })
+/// Who may post a form of a user's page.
+#[derive(Debug, Clone, Copy)]
+enum Allowed {
+    /// Admins: name, seat, permissions, capacity, set-password links.
+    Admins,
+    /// The user themselves or an admin: availability, working hours, API tokens.
+    SelfOrAdmins,
+}
+
+/// The user a form posted to `/console/users/{raw}/…` is about, when `who` may post it;
+/// else the page to answer with: 404 for a path without a user id, then 403.
+// The refusal is the handler's whole response: boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
+fn form_target(who: &SignedIn, raw: &str, allowed: Allowed) -> Result<UserId, Response> {
+    let id = user_id(raw).ok_or_else(no_page)?;
+    match allowed {
+        Allowed::Admins => who.require_admin()?,
+        Allowed::SelfOrAdmins if who.user.id != id && !who.is_admin() => {
+            return Err(error_page(
+                StatusCode::FORBIDDEN,
+                "Only an admin or the user themselves may change this.",
+            ));
+        }
+        Allowed::SelfOrAdmins => {}
+    }
+    Ok(id)
 }
 
 fn saved(id: UserId) -> Response {
@@ -221,13 +253,10 @@ async fn user_page(
     let Some(id) = user_id(&id) else {
         return no_page();
     };
-    match load(&console, &who, id).await {
-        Ok(mut page) => {
-            page.layout = page.layout.with_flash(notice.text());
-            ok(&page)
-        }
-        Err(response) => response,
-    }
+    show(&console, &who, id, StatusCode::OK, |page| {
+        page.layout.flash = notice.text();
+    })
+    .await
 }
 
 async fn save_profile(
@@ -236,12 +265,10 @@ async fn save_profile(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let Some(id) = user_id(&id) else {
-        return no_page();
+    let id = match form_target(&who, &id, Allowed::Admins) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
-    if let Err(refusal) = who.require_admin() {
-        return refusal;
-    }
     let mut errors = Errors::default();
     let name = check(&mut errors, "name", check_name("name", form.get("name")));
     let seat = check(&mut errors, "seat", parse_seat(form.get("seat")));
@@ -287,12 +314,10 @@ async fn save_capacity(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let Some(id) = user_id(&id) else {
-        return no_page();
+    let id = match form_target(&who, &id, Allowed::Admins) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
-    if let Err(refusal) = who.require_admin() {
-        return refusal;
-    }
     let mut errors = Errors::default();
     let typed = form.get("capacity").to_owned();
     let fill = |page: &mut UserPage| page.capacity = typed.clone();
@@ -315,12 +340,10 @@ async fn save_availability(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let Some(id) = user_id(&id) else {
-        return no_page();
+    let id = match form_target(&who, &id, Allowed::SelfOrAdmins) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = require_self_or_admin(&who, id) {
-        return refusal;
-    }
     let mut errors = Errors::default();
     let fill = |page: &mut UserPage| {
         page.availabilities = availability_choices(form.get("availability"));
@@ -413,9 +436,7 @@ fn typed_hours<'a>(field: impl Fn(&str) -> &'a str) -> Result<Option<WorkingHour
                 .map(|(_, spans)| spans.as_slice())
                 .unwrap_or_default();
             let (day, message) = day_error(&error, spans);
-            let mut errors = Errors::default();
-            errors.add(&day, &message);
-            errors
+            Errors::one(&day, &message)
         })
 }
 
@@ -425,12 +446,10 @@ async fn save_hours(
     Path(id): Path<String>,
     form: Form,
 ) -> Response {
-    let Some(id) = user_id(&id) else {
-        return no_page();
+    let id = match form_target(&who, &id, Allowed::SelfOrAdmins) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = require_self_or_admin(&who, id) {
-        return refusal;
-    }
     let fill = |page: &mut UserPage| {
         page.zones = zone_choices(form.get("time_zone").trim());
         for day in &mut page.days {
@@ -444,10 +463,8 @@ async fn save_hours(
     match console.engine().set_working_hours(id, hours).await {
         Ok(_) => saved(id),
         Err(StoreError::Invalid(error)) => {
-            let mut errors = Errors::default();
             let (day, message) = day_error(&error, &[]);
-            errors.add(&day, &message);
-            refused(&console, &who, id, errors, fill).await
+            refused(&console, &who, id, Errors::one(&day, &message), fill).await
         }
         Err(error) => store_error_page(error),
     }
@@ -475,21 +492,16 @@ async fn shown_once(
     who: &SignedIn,
     id: UserId,
     notice: &str,
-    show: impl FnOnce(&mut UserPage),
+    made: impl FnOnce(&mut UserPage),
 ) -> Response {
-    match load(console, who, id).await {
-        Ok(mut page) => {
-            page.layout = page.layout.with_flash(
-                Notice {
-                    notice: Some(notice.to_owned()),
-                }
-                .text(),
-            );
-            show(&mut page);
-            ok(&page)
+    show(console, who, id, StatusCode::OK, |page| {
+        page.layout.flash = Notice {
+            notice: Some(notice.to_owned()),
         }
-        Err(response) => response,
-    }
+        .text();
+        made(page);
+    })
+    .await
 }
 
 async fn create_link(
@@ -499,12 +511,10 @@ async fn create_link(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let Some(id) = user_id(&id) else {
-        return no_page();
+    let id = match form_target(&who, &id, Allowed::Admins) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
-    if let Err(refusal) = who.require_admin() {
-        return refusal;
-    }
     issue_link(&console, &who, id, &headers, &uri, "link").await
 }
 
@@ -542,12 +552,10 @@ async fn create_token(
     who: SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(id) = user_id(&id) else {
-        return no_page();
+    let id = match form_target(&who, &id, Allowed::SelfOrAdmins) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = require_self_or_admin(&who, id) {
-        return refusal;
-    }
     let token = new_token();
     if let Err(error) = console
         .engine()

@@ -15,10 +15,10 @@ use baton_engine::StoreError;
 use baton_engine::model::NewUser;
 use chrono::Utc;
 
-use super::{Choice, Errors, UserView, check, permission_choices, seat_choices};
+use super::{Choice, Errors, UserView, check, permission_choices, respond, seat_choices};
 use crate::Console;
 use crate::form::Form;
-use crate::page::{Layout, Notice, Section, SignedIn, ok, render, store_error_page};
+use crate::page::{Layout, Notice, Section, SignedIn, store_error_page};
 
 pub(super) fn routes() -> Router<Console> {
     Router::new().route("/console/users", get(users_page).post(create_user))
@@ -97,18 +97,15 @@ async fn users_page(
     Query(notice): Query<Notice>,
 ) -> Response {
     let layout = Layout::new("Users", Section::Users, &who).with_flash(notice.text());
-    match page(
+    let page = page(
         &console,
         layout,
         &who,
         NewUserForm::empty(),
         Errors::default(),
     )
-    .await
-    {
-        Ok(page) => ok(&page),
-        Err(response) => response,
-    }
+    .await;
+    respond(StatusCode::OK, page)
 }
 
 /// A capacity typed in a form: blank means the default, as a missing one in the API.
@@ -165,10 +162,8 @@ async fn create_user(
     );
     let refuse = async |errors: Errors| {
         let layout = Layout::new("Users", Section::Users, &who);
-        match page(&console, layout, &who, NewUserForm::typed(&form), errors).await {
-            Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-            Err(response) => response,
-        }
+        let page = page(&console, layout, &who, NewUserForm::typed(&form), errors).await;
+        respond(StatusCode::UNPROCESSABLE_ENTITY, page)
     };
     let (Some(name), Some(email), Some(seat), Some(permissions), Some(capacity)) =
         (name, email, seat, permissions, capacity)
@@ -191,11 +186,7 @@ async fn create_user(
             super::user::issue_link(&console, &who, user.id, &headers, &uri, "user_created").await
         }
         Err(StoreError::Invalid(error)) => match form_field(&error.field) {
-            Some(field) => {
-                let mut errors = Errors::default();
-                errors.add(field, &error.message);
-                refuse(errors).await
-            }
+            Some(field) => refuse(Errors::one(field, &error.message)).await,
             None => store_error_page(StoreError::Invalid(error)),
         },
         Err(error) => store_error_page(error),
