@@ -18,6 +18,7 @@ scenarios!(
     a_user_without_a_paid_seat_sees_the_page_read_only,
     simulate_decides_on_draft_settings_without_writing,
     a_user_change_that_would_break_routing_is_refused,
+    the_visitor_choice_box_saves_and_is_kept_when_not_shown,
 );
 
 const PAGE: &str = "/console/agent/handoff";
@@ -333,4 +334,54 @@ async fn a_user_change_that_would_break_routing_is_refused(server: &Server) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["field"], "email");
+}
+
+async fn the_visitor_choice_box_saves_and_is_kept_when_not_shown(server: &Server) {
+    let cookie = signed_in_owner(server).await;
+    let inbox = server.create_inbox("Support").await;
+    let (ann, _) = server.agent("Ann", 2).await;
+    let base = |version: String| {
+        vec![
+            ("version".to_owned(), version),
+            ("process".to_owned(), "live".to_owned()),
+            ("destination_kind".to_owned(), "users_and_teams".to_owned()),
+            ("inbox_id".to_owned(), inbox.to_string()),
+            ("user_id".to_owned(), ann.to_string()),
+            ("available".to_owned(), "Hi".to_owned()),
+            ("unavailable".to_owned(), "Away".to_owned()),
+            ("live_reply_timeout_seconds".to_owned(), "300".to_owned()),
+        ]
+    };
+    let post = |pairs: Vec<(String, String)>| {
+        let cookie = cookie.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            post_form(server, PAGE, Some(&cookie), &pairs)
+                .await
+                .status()
+        }
+    };
+    let version = || async {
+        server.settings().await["version"]
+            .as_i64()
+            .unwrap()
+            .to_string()
+    };
+    // Ticked while shown: on.
+    let mut pairs = base(version().await);
+    pairs.push(("visitor_choice_shown".into(), "1".into()));
+    pairs.push(("visitor_choice".into(), "on".into()));
+    assert_eq!(post(pairs).await, StatusCode::SEE_OTHER);
+    assert_eq!(server.settings().await["visitor_choice"], true);
+    // The box not in the form (hidden for the process): kept as stored.
+    assert_eq!(post(base(version().await)).await, StatusCode::SEE_OTHER);
+    assert_eq!(server.settings().await["visitor_choice"], true);
+    // Shown and unticked: off.
+    let mut pairs = base(version().await);
+    pairs.push(("visitor_choice_shown".into(), "1".into()));
+    assert_eq!(post(pairs).await, StatusCode::SEE_OTHER);
+    assert_eq!(server.settings().await["visitor_choice"], false);
 }

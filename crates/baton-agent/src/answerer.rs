@@ -27,6 +27,7 @@
 
 use async_trait::async_trait;
 use baton_core::decision::AgentAnswer;
+use baton_engine::model::Message;
 use baton_engine::ports::Answerer;
 use tracing::debug;
 
@@ -112,7 +113,9 @@ impl KnowledgeBase {
 
 #[async_trait]
 impl Answerer for KnowledgeBase {
-    async fn answer(&self, question: &str) -> AgentAnswer {
+    /// Answers the newest question alone: a passage retriever has no use for the
+    /// transcript (a model-backed agent would read it, B14).
+    async fn answer(&self, question: &str, _transcript: &[Message]) -> AgentAnswer {
         // Searching a knowledge base of help articles takes microseconds: no need to
         // move it off the async worker.
         KnowledgeBase::answer(self, question)

@@ -243,12 +243,12 @@ fn the_demo_kb_has_a_passage_per_section() {
 async fn serves_as_the_engine_answerer() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/kb");
     let answerer: Arc<dyn Answerer> = Arc::new(KnowledgeBase::load_dir(&dir).unwrap());
-    let answer = answerer.answer("How long does shipping take?").await;
+    let answer = answerer.answer("How long does shipping take?", &[]).await;
     assert!(
         matches!(&answer, AgentAnswer::Answered { source, .. } if source == "shipping.md#Delivery times"),
         "{answer:?}"
     );
-    let answer = answerer.answer("Who won the 1998 world cup?").await;
+    let answer = answerer.answer("Who won the 1998 world cup?", &[]).await;
     assert!(
         matches!(answer, AgentAnswer::CannotAnswer { .. }),
         "{answer:?}"

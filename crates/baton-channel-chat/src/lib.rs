@@ -8,8 +8,9 @@ mod routes;
 mod sse;
 
 pub use routes::{
-    ChatMessage, ChatMessages, ChatReplies, ChatReply, CreateConversation, CreatedConversation,
-    PostMessage, VisitorDetails, router,
+    ChatMessage, ChatMessages, ChatReplies, ChatReply, Choice, CreateConversation,
+    CreatedConversation, PostMessage, TalkToDto, VisitorAssignee, VisitorConversation,
+    VisitorDetails, router,
 };
 
 /// The channel name stored on conversations and used in metrics labels.
@@ -18,7 +19,8 @@ pub const CHANNEL: &str = "chat";
 /// OpenAPI descriptions of the visitor API, merged into the server's document.
 pub mod openapi {
     pub use crate::routes::{
-        __path_create_conversation, __path_list_messages, __path_post_message,
+        __path_choose, __path_create_conversation, __path_get_conversation, __path_list_messages,
+        __path_post_message,
     };
     pub use crate::sse::__path_events;
 }

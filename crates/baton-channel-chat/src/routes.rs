@@ -1,4 +1,6 @@
-//! Visitor endpoints: start a conversation, send a message, read the transcript.
+//! Visitor endpoints: start a conversation, send a message, read the transcript, see
+//! who holds the conversation and the place in the queue, choose a person or the
+//! assistant.
 
 use axum::Router;
 use axum::extract::State;
@@ -6,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use baton_core::ids::ConversationId;
-use baton_engine::Engine;
-use baton_engine::model::{Conversation, Message, Visitor};
+use baton_engine::model::{Assignee, Conversation, Message, Visitor, VisitorView};
+use baton_engine::{Engine, TalkTo};
 use baton_http::{ApiError, ApiJson, ApiPath, MAX_TEXT_BYTES, bearer, hash_token, new_token};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -84,6 +86,73 @@ impl From<Message> for ChatMessage {
     }
 }
 
+/// The visitor's side of a conversation (B7, B16).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorConversation {
+    pub id: i64,
+    /// `open` or `closed`.
+    pub status: String,
+    pub assignee: VisitorAssignee,
+    /// 1-based place in the queue while waiting for a person (in the order the queue is
+    /// served: handoff time, then id); null when not queued.
+    pub queue_position: Option<u64>,
+    /// Whether to offer "chat with the assistant" or "talk to a person" before the first
+    /// message: the `visitor_choice` setting is on and the handoff process is not
+    /// `none`.
+    pub visitor_choice: bool,
+    /// While the choice is offered and the assistant holds the conversation: whether a
+    /// person could take it now, under the rule the router applies (live: a paid seat,
+    /// available within working hours, free capacity; async: a paid seat and free
+    /// capacity). Null otherwise, and when a workflow receives handoffs.
+    pub humans_available: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorAssignee {
+    /// `agent` (the assistant), `user` (a person) or `none` (waiting for a person).
+    pub kind: String,
+    /// The person's name, when a person holds the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl From<VisitorView> for VisitorConversation {
+    fn from(view: VisitorView) -> Self {
+        let kind = match view.conversation.assignee {
+            Assignee::Agent => "agent",
+            Assignee::User(_) => "user",
+            Assignee::None => "none",
+        };
+        VisitorConversation {
+            id: view.conversation.id.0,
+            status: view.conversation.status.as_str().to_owned(),
+            assignee: VisitorAssignee {
+                kind: kind.to_owned(),
+                name: view.assignee_name,
+            },
+            queue_position: view.queue_position,
+            visitor_choice: view.visitor_choice,
+            humans_available: view.humans_available,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub talk_to: TalkToDto,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TalkToDto {
+    /// A handoff with trigger `visitor_choice`, under the configured process,
+    /// destination and messages.
+    Human,
+    /// Back to the customer agent (a handback with reason `visitor`).
+    Assistant,
+}
+
 /// The visitor routes, with paths as in API.md.
 pub fn router(engine: Engine) -> Router {
     Router::new()
@@ -92,6 +161,8 @@ pub fn router(engine: Engine) -> Router {
             "/api/v1/chat/conversations/{id}/messages",
             post(post_message).get(list_messages),
         )
+        .route("/api/v1/chat/conversations/{id}", get(get_conversation))
+        .route("/api/v1/chat/conversations/{id}/choice", post(choose))
         .route(
             "/api/v1/chat/conversations/{id}/events",
             get(crate::sse::events),
@@ -226,5 +297,57 @@ pub(crate) async fn list_messages(
     let messages = engine.store().messages(id, None).await?;
     Ok(ApiJson(ChatMessages {
         messages: messages.into_iter().map(ChatMessage::from).collect(),
+    }))
+}
+
+/// Who holds the conversation, its place in the queue, and whether to offer the visitor
+/// a choice between the assistant and a person.
+#[utoipa::path(get, path = "/api/v1/chat/conversations/{id}", tag = "chat",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = VisitorConversation),
+        (status = 401, body = baton_http::ErrorBody), (status = 403, body = baton_http::ErrorBody),
+        (status = 404, body = baton_http::ErrorBody)),
+    security(("visitor_token" = [])))]
+pub(crate) async fn get_conversation(
+    State(engine): State<Engine>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+) -> Result<ApiJson<VisitorConversation>, ApiError> {
+    let conversation = authorize(&engine, &headers, ConversationId(id)).await?;
+    Ok(ApiJson(engine.visitor_view(conversation).await?.into()))
+}
+
+/// The visitor's choice, up front or mid-conversation: `human` hands off with trigger
+/// `visitor_choice` (the replies hold the handoff message; none when a person already
+/// holds the conversation or it already waits for one), `assistant` hands back to the
+/// customer agent with reason `visitor` (the replies hold the notice; none when the
+/// assistant already holds it). `409` when the conversation is closed, and for `human`
+/// when the handoff process is `none` or the settings let visitors choose no person
+/// (`visitor_choice` and the `asks_for_human` trigger both off).
+#[utoipa::path(post, path = "/api/v1/chat/conversations/{id}/choice", tag = "chat",
+    params(("id" = i64, Path)), request_body = Choice,
+    responses((status = 200, body = ChatReplies), (status = 409, body = baton_http::ErrorBody),
+        (status = 422, body = baton_http::ErrorBody)),
+    security(("visitor_token" = [])))]
+pub(crate) async fn choose(
+    State(engine): State<Engine>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Choice>,
+) -> Result<ApiJson<ChatReplies>, ApiError> {
+    let conversation = authorize(&engine, &headers, ConversationId(id)).await?;
+    let talk_to = match body.talk_to {
+        TalkToDto::Human => TalkTo::Human,
+        TalkToDto::Assistant => TalkTo::Assistant,
+    };
+    let replies = engine.choose(&conversation, talk_to).await?;
+    Ok(ApiJson(ChatReplies {
+        replies: replies
+            .into_iter()
+            .map(|r| ChatReply {
+                author: r.author.as_str().to_owned(),
+                text: r.text,
+            })
+            .collect(),
     }))
 }

@@ -139,6 +139,7 @@ function draftSettings() {
     },
     unassigned_chat: value("unassigned_chat") || "keep_open",
     live_reply_timeout_seconds: Number(value("live_reply_timeout_seconds") || 0),
+    visitor_choice: checked("visitor_choice"),
   };
 }
 

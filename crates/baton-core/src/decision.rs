@@ -27,6 +27,8 @@ pub enum Trigger {
         matched: String,
         span: Option<Range<usize>>,
     },
+    /// The visitor chose to talk to a person (B16), up front or mid-conversation.
+    VisitorChoice,
 }
 
 impl Trigger {
@@ -38,13 +40,14 @@ impl Trigger {
             Trigger::AgentPaused => "agent_paused".into(),
             Trigger::Custom { .. } => "custom".into(),
             Trigger::Plugin { plugin, .. } => format!("plugin:{plugin}"),
+            Trigger::VisitorChoice => "visitor_choice".into(),
         }
     }
 
     /// The text that fired the trigger, when there is one.
     pub fn matched(&self) -> Option<&str> {
         match self {
-            Trigger::CannotAnswer | Trigger::AgentPaused => None,
+            Trigger::CannotAnswer | Trigger::AgentPaused | Trigger::VisitorChoice => None,
             Trigger::AsksForHuman { matched, .. }
             | Trigger::Custom { matched, .. }
             | Trigger::Plugin { matched, .. } => Some(matched),
@@ -54,7 +57,7 @@ impl Trigger {
     /// Byte range of the message that fired the trigger.
     pub fn span(&self) -> Option<Range<usize>> {
         match self {
-            Trigger::CannotAnswer | Trigger::AgentPaused => None,
+            Trigger::CannotAnswer | Trigger::AgentPaused | Trigger::VisitorChoice => None,
             Trigger::AsksForHuman { span, .. } | Trigger::Custom { span, .. } => Some(span.clone()),
             Trigger::Plugin { span, .. } => span.clone(),
         }
@@ -73,6 +76,7 @@ impl Trigger {
             Trigger::Plugin {
                 plugin, matched, ..
             } => format!("the matcher plugin \"{plugin}\" matched \"{matched}\""),
+            Trigger::VisitorChoice => "the visitor chose to talk to a person".into(),
         }
     }
 }
@@ -237,4 +241,42 @@ pub fn decide(settings: &HandoffSettings, agent_paused: bool, signals: Signals) 
         },
         None => answer_reply("No trigger fired: ".into()),
     }
+}
+
+/// The visitor chose "talk to a person" (B16): a handoff with trigger `visitor_choice`
+/// under the configured process, destination and messages, like any other trigger; the
+/// agent is not asked. `None` when the process is `none`: nobody takes handoffs, so the
+/// choice is not offered.
+pub fn visitor_choice(settings: &HandoffSettings) -> Option<Decision> {
+    let process = match settings.process {
+        Process::Live => HandoffProcess::Live,
+        Process::Async => HandoffProcess::Async,
+        Process::None => return None,
+    };
+    let trigger = Trigger::VisitorChoice;
+    let explanation = format!(
+        "Handoff ({}) because {}.",
+        process.as_str(),
+        trigger.describe()
+    );
+    Some(Decision::Handoff {
+        trigger,
+        process,
+        explanation,
+    })
+}
+
+/// Whether the widget offers "chat with the assistant or talk to a person" before the
+/// first message (B16): the `visitor_choice` setting is on and the process hands off.
+pub fn offers_visitor_choice(settings: &HandoffSettings) -> bool {
+    settings.visitor_choice && settings.process != Process::None
+}
+
+/// Whether a visitor may choose a person at all, up front or mid-conversation: the
+/// process hands off, and either the choice is offered or the "asks for a human"
+/// trigger is on (typing "a human, please" would hand off anyway). With both off, the
+/// settings say visitors do not pick a person; the agent's triggers decide.
+pub fn may_choose_human(settings: &HandoffSettings) -> bool {
+    settings.process != Process::None
+        && (settings.visitor_choice || settings.default_triggers.asks_for_human)
 }

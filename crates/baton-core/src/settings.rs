@@ -29,6 +29,12 @@ pub struct HandoffSettings {
     /// to the next eligible user (B7); 0 never re-routes.
     #[serde(default = "default_reply_timeout")]
     pub live_reply_timeout_seconds: u32,
+    /// The chat widget offers "chat with the assistant" or "talk to a person" before the
+    /// first message (B16); a person is a handoff with trigger `visitor_choice` under
+    /// this same process, destination and messages. Never offered with process `none`.
+    /// Documents stored before the field existed read as `false`.
+    #[serde(default)]
+    pub visitor_choice: bool,
 }
 
 /// Five minutes: long enough to read a summary, short enough that a visitor who was told
@@ -143,6 +149,7 @@ impl Default for HandoffSettings {
             },
             unassigned_chat: UnassignedChat::KeepOpen,
             live_reply_timeout_seconds: DEFAULT_REPLY_TIMEOUT_SECONDS,
+            visitor_choice: false,
         }
     }
 }

@@ -10,7 +10,7 @@ use baton_core::decision::{self, AgentAnswer, Decision, Signals, Trigger};
 use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, UserId};
 use baton_core::people::Availability;
-use baton_core::settings::{FieldError, HandoffSettings, Process};
+use baton_core::settings::{Destination, FieldError, HandoffSettings, Process};
 use baton_core::text::detect_human_request;
 use chrono::Utc;
 use tokio::sync::{Notify, broadcast};
@@ -19,10 +19,11 @@ use crate::Telemetry;
 use crate::events::Event;
 use crate::extensions::{Delivery, Extensions};
 use crate::model::{
-    Assignee, Assignment, Conversation, HandoffPlan, Message, Reply, Turn, TurnAction, TurnOutcome,
-    User, VersionedSettings,
+    Assignee, Assignment, Conversation, ConversationStatus, Handback, HandbackReason, HandedBack,
+    HandoffPlan, Message, Reply, Turn, TurnAction, TurnOutcome, User, VersionedSettings,
+    VisitorView,
 };
-use crate::ports::{Answerer, Store, StoreResult};
+use crate::ports::{Answerer, Store, StoreError, StoreResult};
 use crate::snapshot::{Compiled, SnapshotCache};
 use crate::summary::summarize;
 
@@ -61,6 +62,16 @@ pub struct IngestResult {
     pub replies: Vec<Reply>,
     /// `None` when the message was a repeat, or when a human holds the conversation.
     pub decision: Option<Decision>,
+}
+
+/// What the visitor is told when a conversation goes back to the customer agent (B14).
+pub const HANDBACK_MESSAGE: &str = "You are talking to the assistant again.";
+
+/// The visitor's choice (B16): a person, or the customer agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalkTo {
+    Human,
+    Assistant,
 }
 
 /// The answer to "what would happen to this message?" (B5), computed without writes.
@@ -156,12 +167,16 @@ impl Engine {
             // Handed off: humans hold it (or will, from the queue); the agent is silent.
             (TurnAction::Store, None)
         } else {
+            // The whole conversation so far: the agent answers with it (after a handback
+            // it includes what the humans said), and a handoff summarizes it.
+            let transcript = store.messages(conversation_id, None).await?;
             let decision = self
                 .decide(
                     &snapshot.compiled,
                     snapshot.agent_paused,
                     text,
                     &conversation.channel,
+                    &transcript,
                 )
                 .await;
             let action = match &decision {
@@ -171,17 +186,14 @@ impl Engine {
                     trigger,
                     process,
                     explanation,
-                } => {
-                    let transcript = store.messages(conversation_id, None).await?;
-                    TurnAction::Handoff(Box::new(HandoffPlan {
-                        trigger: trigger.clone(),
-                        process: *process,
-                        settings_version: snapshot.compiled.version,
-                        settings: snapshot.compiled.settings.clone(),
-                        explanation: explanation.clone(),
-                        summary: summarize(conversation, &transcript, text, explanation),
-                    }))
-                }
+                } => TurnAction::Handoff(Box::new(HandoffPlan {
+                    trigger: trigger.clone(),
+                    process: *process,
+                    settings_version: snapshot.compiled.version,
+                    settings: snapshot.compiled.settings.clone(),
+                    explanation: explanation.clone(),
+                    summary: summarize(conversation, &transcript, Some(text), explanation),
+                })),
             };
             (action, Some(decision))
         };
@@ -237,7 +249,9 @@ impl Engine {
     ) -> StoreResult<Simulation> {
         let snapshot = self.inner.snapshot.get(&*self.inner.store).await?;
         let paused = agent_paused.unwrap_or(snapshot.agent_paused);
-        let decision = self.decide(&snapshot.compiled, paused, text, channel).await;
+        let decision = self
+            .decide(&snapshot.compiled, paused, text, channel, &[])
+            .await;
         Ok(Simulation {
             decision,
             settings_version: snapshot.compiled.version,
@@ -263,7 +277,7 @@ impl Engine {
             version: snapshot.compiled.version,
             settings: draft,
         });
-        let decision = self.decide(&compiled, paused, text, channel).await;
+        let decision = self.decide(&compiled, paused, text, channel, &[]).await;
         Ok(Simulation {
             decision,
             settings_version: snapshot.compiled.version,
@@ -277,6 +291,7 @@ impl Engine {
         agent_paused: bool,
         text: &str,
         channel: &str,
+        transcript: &[Message],
     ) -> Decision {
         let settings = &compiled.settings;
         let human = detect_human_request(text).map(|hit| Trigger::AsksForHuman {
@@ -298,7 +313,7 @@ impl Engine {
         };
         let answer: Option<AgentAnswer> =
             if decision::needs_answer(settings, agent_paused, trigger.as_ref()) {
-                Some(self.inner.answerer.answer(text).await)
+                Some(self.inner.answerer.answer(text, transcript).await)
             } else {
                 None
             };
@@ -447,6 +462,186 @@ impl Engine {
         self.publish(Event::Closed(id));
         self.assigned(drained.assignments);
         Ok(drained.value)
+    }
+
+    /// A staff member gives the conversation back to the customer agent (B14). `expected`
+    /// is the holder the caller checked its permission against: if someone else holds
+    /// it by now, the handback is refused (`Conflict`) instead of taking it from them.
+    /// Already with the agent: nothing changes.
+    pub async fn hand_back(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        expected: Option<Assignee>,
+    ) -> StoreResult<Conversation> {
+        let done = self
+            .commit_handback(Handback {
+                conversation_id: id,
+                reason: HandbackReason::Staff,
+                actor: Some(actor),
+                expected,
+                text: HANDBACK_MESSAGE.into(),
+                now: Utc::now(),
+            })
+            .await?;
+        Ok(done.conversation)
+    }
+
+    async fn commit_handback(&self, handback: Handback) -> StoreResult<HandedBack> {
+        let id = handback.conversation_id;
+        let reason = handback.reason;
+        let done = self.inner.store.hand_back(handback).await?;
+        if done.message.is_some() {
+            self.inner.telemetry.handed_back(reason.as_str());
+            self.publish(Event::HandedBack {
+                conversation_id: id,
+                from_user: done.from_user,
+                reason,
+            });
+            self.assigned(done.assignments.clone());
+            self.inner.outbox_ready.notify_one();
+        }
+        Ok(done)
+    }
+
+    /// Opens a closed conversation again, held by the customer agent as a new
+    /// conversation is: the agent answers the visitor's next message, and a handoff
+    /// routes it afresh under the settings of that moment. `Conflict` when it is open.
+    pub async fn reopen(&self, id: ConversationId, actor: UserId) -> StoreResult<Conversation> {
+        let conversation = self.inner.store.reopen(id, actor, Utc::now()).await?;
+        self.inner.telemetry.reopened();
+        self.publish(Event::Reopened(id));
+        Ok(conversation)
+    }
+
+    /// The visitor's choice (B16) on `conversation`, as the channel read it when it
+    /// authenticated the visitor; returns what the visitor is shown.
+    ///
+    /// - `Human`: a handoff with trigger `visitor_choice` under the configured process,
+    ///   destination, availability and messages — the same store path as a message's
+    ///   handoff, without a visitor message: the available/unavailable message is the
+    ///   visitor-visible line, and the summary, audit row and handoff record say the
+    ///   visitor chose. Allowed up front and mid-conversation. `Conflict` when the
+    ///   process is `none` (nobody takes handoffs). No replies when humans already
+    ///   hold the conversation or it already waits for them.
+    /// - `Assistant`: a handback with reason `visitor` (the visitor is told they talk to
+    ///   the assistant again). No replies when the agent already holds it.
+    ///
+    /// `Conflict` on a closed conversation.
+    pub async fn choose(
+        &self,
+        conversation: &Conversation,
+        talk_to: TalkTo,
+    ) -> StoreResult<Vec<Reply>> {
+        if conversation.status == ConversationStatus::Closed {
+            return Err(StoreError::Conflict(
+                "the conversation is closed; start a new one".into(),
+            ));
+        }
+        let reply = |m: Message| Reply {
+            author: m.author,
+            text: m.text,
+        };
+        match talk_to {
+            TalkTo::Assistant => {
+                let done = self
+                    .commit_handback(Handback {
+                        conversation_id: conversation.id,
+                        reason: HandbackReason::Visitor,
+                        actor: None,
+                        expected: None,
+                        text: HANDBACK_MESSAGE.into(),
+                        now: Utc::now(),
+                    })
+                    .await?;
+                Ok(done.message.into_iter().map(reply).collect())
+            }
+            TalkTo::Human => {
+                let store = &*self.inner.store;
+                let snapshot = self.inner.snapshot.get(store).await?;
+                let settings = &snapshot.compiled.settings;
+                let Some(Decision::Handoff {
+                    trigger,
+                    process,
+                    explanation,
+                }) = decision::visitor_choice(settings)
+                else {
+                    return Err(StoreError::Conflict(
+                        "the handoff process is \"none\": nobody takes conversations from \
+                         the assistant, so a person cannot be chosen"
+                            .into(),
+                    ));
+                };
+                if !decision::may_choose_human(settings) {
+                    return Err(StoreError::Conflict(
+                        "the handoff settings do not let visitors choose a person (the \
+                         visitor_choice setting and the asks_for_human trigger are off)"
+                            .into(),
+                    ));
+                }
+                if conversation.assignee != Assignee::Agent {
+                    return Ok(Vec::new());
+                }
+                let transcript = store.messages(conversation.id, None).await?;
+                let plan = HandoffPlan {
+                    trigger,
+                    process,
+                    settings_version: snapshot.compiled.version,
+                    settings: snapshot.compiled.settings.clone(),
+                    summary: summarize(conversation, &transcript, None, &explanation),
+                    explanation,
+                };
+                let Some(done) = store.hand_off(conversation.id, plan, Utc::now()).await? else {
+                    return Ok(Vec::new());
+                };
+                self.inner
+                    .telemetry
+                    .handoff(&done.outcome.trigger_kind, done.outcome.process.as_str());
+                self.assigned(done.outcome.assignment.into_iter().collect());
+                self.inner.outbox_ready.notify_one();
+                Ok(vec![reply(done.message)])
+            }
+        }
+    }
+
+    /// The visitor's side of `conversation` (B7, B16): who holds it, its place in the
+    /// queue, and whether to offer "assistant or person" up front (with whether someone
+    /// could take it now, under the rule the router applies).
+    pub async fn visitor_view(&self, conversation: Conversation) -> StoreResult<VisitorView> {
+        let store = &*self.inner.store;
+        let open = conversation.status == ConversationStatus::Open;
+        let queue_position = if open && conversation.queued {
+            store.queue_position(conversation.id).await?
+        } else {
+            None
+        };
+        let assignee_name = match conversation.assignee {
+            Assignee::User(user) => Some(store.user(user).await?.name),
+            Assignee::Agent | Assignee::None => None,
+        };
+        let snapshot = self.inner.snapshot.get(store).await?;
+        let settings = &snapshot.compiled.settings;
+        let visitor_choice = decision::offers_visitor_choice(settings);
+        let humans_available = match (&settings.destination, decision::visitor_choice(settings)) {
+            (
+                Some(Destination::UsersAndTeams {
+                    user_ids, team_ids, ..
+                }),
+                Some(Decision::Handoff { process, .. }),
+            ) if visitor_choice && open && conversation.assignee == Assignee::Agent => Some(
+                store
+                    .anyone_eligible(user_ids, team_ids, process, Utc::now())
+                    .await?,
+            ),
+            _ => None,
+        };
+        Ok(VisitorView {
+            conversation,
+            assignee_name,
+            queue_position,
+            visitor_choice,
+            humans_available,
+        })
     }
 
     fn assigned(&self, assignments: Vec<Assignment>) {

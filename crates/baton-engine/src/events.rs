@@ -1,8 +1,8 @@
 //! Events for live views (chat SSE, the human inbox), published after commit.
 
-use baton_core::ids::ConversationId;
+use baton_core::ids::{ConversationId, UserId};
 
-use crate::model::{Assignment, Message};
+use crate::model::{Assignment, HandbackReason, Message};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -12,6 +12,15 @@ pub enum Event {
     Assigned(Assignment),
     /// A conversation was closed.
     Closed(ConversationId),
+    /// A conversation went back to the customer agent (B14); `from_user` is the human
+    /// who held it, if one did.
+    HandedBack {
+        conversation_id: ConversationId,
+        from_user: Option<UserId>,
+        reason: HandbackReason,
+    },
+    /// A closed conversation was opened again (held by the customer agent).
+    Reopened(ConversationId),
     /// The handoff settings or the agent switch changed: decisions must re-read them.
     SettingsChanged,
 }
@@ -22,7 +31,10 @@ impl Event {
         match self {
             Event::Message(m) => Some(m.conversation_id),
             Event::Assigned(a) => Some(a.conversation_id),
-            Event::Closed(id) => Some(*id),
+            Event::Closed(id) | Event::Reopened(id) => Some(*id),
+            Event::HandedBack {
+                conversation_id, ..
+            } => Some(*conversation_id),
             Event::SettingsChanged => None,
         }
     }

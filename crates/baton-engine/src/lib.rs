@@ -11,7 +11,7 @@ pub mod ports;
 mod snapshot;
 mod summary;
 
-pub use engine::{Engine, EngineConfig, IngestResult, Simulation};
+pub use engine::{Engine, EngineConfig, HANDBACK_MESSAGE, IngestResult, Simulation, TalkTo};
 pub use events::Event;
 pub use extensions::{Deliverer, Delivery, Extensions, MatcherHit, TriggerMatcher};
 pub use ports::{Answerer, Store, StoreError, StoreResult};
@@ -21,6 +21,10 @@ pub trait Telemetry: Send + Sync + std::fmt::Debug {
     fn message_ingested(&self, channel: &str);
     fn handoff(&self, trigger_kind: &str, process: &str);
     fn assigned(&self, waited_seconds: f64);
+    /// A conversation went back to the customer agent; `reason` is `staff` or `visitor`.
+    fn handed_back(&self, reason: &str);
+    /// A closed conversation was opened again.
+    fn reopened(&self);
 }
 
 /// Telemetry that records nothing, for tools and tests that do not scrape metrics.
@@ -31,4 +35,6 @@ impl Telemetry for NoTelemetry {
     fn message_ingested(&self, _channel: &str) {}
     fn handoff(&self, _trigger_kind: &str, _process: &str) {}
     fn assigned(&self, _waited_seconds: f64) {}
+    fn handed_back(&self, _reason: &str) {}
+    fn reopened(&self) {}
 }

@@ -296,6 +296,79 @@ pub struct HandoffOutcome {
     pub assignment: Option<Assignment>,
 }
 
+/// A handoff committed outside a visitor message (the visitor's choice, B16): the message
+/// the visitor is shown (the settings' available or unavailable text) and what happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandedOff {
+    pub message: Message,
+    pub outcome: HandoffOutcome,
+}
+
+/// Who gave a conversation back to the customer agent (B14), as the audit row says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandbackReason {
+    /// A staff member (the assignee, an admin, or anyone for a conversation nobody holds).
+    Staff,
+    /// The visitor chose "talk to the assistant again".
+    Visitor,
+}
+
+impl HandbackReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandbackReason::Staff => "staff",
+            HandbackReason::Visitor => "visitor",
+        }
+    }
+}
+
+/// A conversation going back to the customer agent (B14), to be stored in one
+/// transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handback {
+    pub conversation_id: ConversationId,
+    pub reason: HandbackReason,
+    /// The staff member who handed back; `None` for the visitor.
+    pub actor: Option<UserId>,
+    /// The holder the caller checked its permission against: when given and someone
+    /// else holds the conversation by the time of the write, it is refused (`Conflict`)
+    /// rather than taken from them.
+    pub expected: Option<Assignee>,
+    /// The system message the visitor is sent.
+    pub text: String,
+    pub now: DateTime<Utc>,
+}
+
+/// What a handback did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandedBack {
+    pub conversation: Conversation,
+    /// The notice sent to the visitor; `None` when the customer agent already held the
+    /// conversation and nothing changed.
+    pub message: Option<Message>,
+    /// The human whose capacity was freed, if a human held it.
+    pub from_user: Option<UserId>,
+    /// Queued conversations that took the freed capacity.
+    pub assignments: Vec<Assignment>,
+}
+
+/// What the visitor's side of a conversation shows (B7, B16).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitorView {
+    pub conversation: Conversation,
+    /// The name of the human who holds the conversation.
+    pub assignee_name: Option<String>,
+    /// 1-based place in the queue; `None` when not queued.
+    pub queue_position: Option<u64>,
+    /// Whether the widget offers "assistant or person" up front: the setting is on and
+    /// the process hands off.
+    pub visitor_choice: bool,
+    /// When the choice is offered and the customer agent holds the conversation: whether
+    /// someone could take it now under the routing rule. `None` otherwise, and for a
+    /// workflow destination (the workflow decides).
+    pub humans_available: Option<bool>,
+}
+
 /// An outgoing message waiting for its channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {

@@ -5,7 +5,7 @@
 //! completely, outbox rows and audit rows included, or not at all.
 
 use async_trait::async_trait;
-use baton_core::decision::AgentAnswer;
+use baton_core::decision::{AgentAnswer, HandoffProcess};
 use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId, WorkflowId};
 use baton_core::people::Availability;
@@ -14,17 +14,20 @@ use baton_workflows::Definition;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Assignment, AuditEvent, Conversation, Credentials, Inbox, InboxKind, Message, NewUser,
-    OutboxItem, Reply, Team, Ticket, Turn, TurnOutcome, User, UserChanges, VersionedSettings, View,
-    Visitor, Workflow,
+    Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
+    HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
+    TurnOutcome, User, UserChanges, VersionedSettings, View, Visitor, Workflow,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
 #[async_trait]
 pub trait Answerer: Send + Sync + std::fmt::Debug {
-    /// Answers `question`. Never fails: an agent that cannot reach its model or
-    /// knowledge reports [`AgentAnswer::CannotAnswer`] with the reason.
-    async fn answer(&self, question: &str) -> AgentAnswer;
+    /// Answers `question`, the visitor's newest message, given `transcript`: the whole
+    /// conversation before it, oldest first — the visitor's, the agent's, the humans'
+    /// and system messages alike, so that after a handback (B14) the agent resumes
+    /// knowing what the humans said. Never fails: an agent that cannot reach its model
+    /// or knowledge reports [`AgentAnswer::CannotAnswer`] with the reason.
+    async fn answer(&self, question: &str, transcript: &[Message]) -> AgentAnswer;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +169,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Option<Vec<Reply>>>;
     /// Stores one visitor message with what the policy decided, in one transaction.
     async fn commit_turn(&self, turn: Turn) -> StoreResult<TurnOutcome>;
+    /// Hands a conversation off without a visitor message (the visitor chose a person,
+    /// B16), through the same handoff as a turn's: routing or the queue, the ticket, the
+    /// available/unavailable message (a system message answering no visitor message),
+    /// the audit row. `None` when the customer agent no longer holds the conversation
+    /// (humans have it, or it waits for them): nothing is written. `Conflict` when it is
+    /// closed.
+    async fn hand_off(
+        &self,
+        id: ConversationId,
+        plan: HandoffPlan,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<HandedOff>>;
+    /// Gives a conversation back to the customer agent (B14), in one transaction: the
+    /// assignee becomes the agent, a human holder's capacity is freed and the queue
+    /// drains into it, a queued conversation leaves the queue, the conversation's
+    /// workflow runs end, the visitor is sent `text` through the outbox, and a
+    /// `handed_back` audit row names the actor and the reason. Nothing is written when
+    /// the agent already holds it. `Conflict` when it is closed, or when
+    /// `handback.expected` is given and someone else holds it now.
+    async fn hand_back(&self, handback: Handback) -> StoreResult<HandedBack>;
+    /// Opens a closed conversation again, held by the customer agent as a new
+    /// conversation is (nobody's capacity is taken; a later handoff routes it afresh),
+    /// with a `reopened` audit row naming `actor`. `Conflict` when it is open.
+    async fn reopen(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation>;
+    /// A queued conversation's 1-based place in the queue, in the order the queue drains
+    /// (handoff time, then id), counted on an index; `None` when it is not queued.
+    async fn queue_position(&self, id: ConversationId) -> StoreResult<Option<u64>>;
+    /// Whether someone on the destination (`user_ids` and the members of `team_ids`)
+    /// could take a conversation now under the routing rule of `process`: a paid seat
+    /// and free capacity, and for live handoffs available within working hours.
+    async fn anyone_eligible(
+        &self,
+        user_ids: &[UserId],
+        team_ids: &[TeamId],
+        process: HandoffProcess,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// A user takes a conversation that nobody holds.
     async fn claim(
         &self,

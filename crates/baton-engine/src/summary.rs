@@ -7,10 +7,12 @@ use crate::model::{Conversation, Message};
 /// Lines of transcript kept in the summary; the full transcript is one click away.
 const TRANSCRIPT_LINES: usize = 10;
 
+/// `text` is the visitor message that handed off, not stored yet; `None` when no message
+/// did (the visitor chose a person).
 pub(crate) fn summarize(
     conversation: &Conversation,
     transcript: &[Message],
-    text: &str,
+    text: Option<&str>,
     explanation: &str,
 ) -> String {
     let who = match (&conversation.visitor.name, &conversation.visitor.email) {
@@ -27,6 +29,8 @@ pub(crate) fn summarize(
     for message in &transcript[start..] {
         let _ = write!(summary, "\n{}: {}", message.author.as_str(), message.text);
     }
-    let _ = write!(summary, "\nvisitor: {text}");
+    if let Some(text) = text {
+        let _ = write!(summary, "\nvisitor: {text}");
+    }
     summary
 }

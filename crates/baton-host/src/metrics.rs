@@ -20,11 +20,18 @@ struct HandoffLabels {
     process: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     messages: Family<ChannelLabel, Counter>,
     handoffs: Family<HandoffLabels, Counter>,
+    handbacks: Family<ReasonLabel, Counter>,
+    reopened: Counter,
     assignment_latency: Histogram,
     queue_length: Gauge,
 }
@@ -40,6 +47,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("baton");
         let messages = Family::<ChannelLabel, Counter>::default();
         let handoffs = Family::<HandoffLabels, Counter>::default();
+        let handbacks = Family::<ReasonLabel, Counter>::default();
+        let reopened = Counter::default();
         // 1 ms .. ~9 h: immediate assignments and long queue waits both land in a bucket.
         let assignment_latency = Histogram::new(exponential_buckets(0.001, 4.0, 13));
         let queue_length = Gauge::default();
@@ -52,6 +61,16 @@ impl Metrics {
             "handoffs",
             "Handoffs, by trigger kind and process",
             handoffs.clone(),
+        );
+        registry.register(
+            "handbacks",
+            "Conversations given back to the customer agent, by reason (staff or visitor)",
+            handbacks.clone(),
+        );
+        registry.register(
+            "conversations_reopened",
+            "Closed conversations opened again",
+            reopened.clone(),
         );
         registry.register(
             "assignment_latency_seconds",
@@ -69,7 +88,13 @@ impl Metrics {
                 channel: baton_channel_chat::CHANNEL.into(),
             })
             .get();
-        for trigger in ["cannot_answer", "asks_for_human", "agent_paused", "custom"] {
+        for trigger in [
+            "cannot_answer",
+            "asks_for_human",
+            "agent_paused",
+            "custom",
+            "visitor_choice",
+        ] {
             for process in ["live", "async"] {
                 handoffs
                     .get_or_create(&HandoffLabels {
@@ -79,10 +104,19 @@ impl Metrics {
                     .get();
             }
         }
+        for reason in ["staff", "visitor"] {
+            handbacks
+                .get_or_create(&ReasonLabel {
+                    reason: reason.into(),
+                })
+                .get();
+        }
         Metrics {
             registry,
             messages,
             handoffs,
+            handbacks,
+            reopened,
             assignment_latency,
             queue_length,
         }
@@ -119,5 +153,17 @@ impl baton_engine::Telemetry for Metrics {
 
     fn assigned(&self, waited_seconds: f64) {
         self.assignment_latency.observe(waited_seconds);
+    }
+
+    fn handed_back(&self, reason: &str) {
+        self.handbacks
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    fn reopened(&self) {
+        self.reopened.inc();
     }
 }

@@ -13,6 +13,7 @@ mod assign;
 mod connect;
 mod convert;
 mod entity;
+mod handback;
 mod migration;
 mod outbox;
 mod people;

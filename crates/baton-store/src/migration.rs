@@ -41,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(Messaging),
             Box::new(SignIn),
             Box::new(AuditKind),
+            Box::new(Handback),
         ]
     }
 }
@@ -422,6 +423,43 @@ impl MigrationTrait for AuditKind {
                     .table("audit_events")
                     .col("kind")
                     .col("id")
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// Handback and the visitor's queue position (issue 9). The position is a count of the
+/// queue entries ahead, on a partial index holding only the queue in drain order
+/// (handoff time, then id): the count reads the entries ahead and nothing else, and the
+/// index costs nothing for conversations that are not waiting. Its conditions are the
+/// ones `turns::QUEUED` writes, word for word. A handback or a reopen ends the
+/// conversation's workflow runs, found by conversation.
+#[derive(Debug)]
+struct Handback;
+
+impl MigrationName for Handback {
+    fn name(&self) -> &str {
+        "m20261128_000013_handback"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Handback {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX conversations_queue_position ON conversations (handoff_at, id) \
+                 WHERE conversations.queued = TRUE AND conversations.status = 'open'",
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("workflow_runs_conversation")
+                    .table("workflow_runs")
+                    .col("conversation_id")
                     .to_owned(),
             )
             .await

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use baton_core::ids::{ConversationId, UserId};
-use baton_engine::model::Assignment;
+use baton_engine::model::{Assignment, HandbackReason};
 use baton_engine::{Engine, Event};
 use rand::RngCore;
 use sea_orm::sqlx::postgres::PgListener;
@@ -46,6 +46,14 @@ enum WireEvent {
         rule: String,
     },
     Closed {
+        conversation_id: i64,
+    },
+    HandedBack {
+        conversation_id: i64,
+        from_user_id: Option<i64>,
+        reason: String,
+    },
+    Reopened {
         conversation_id: i64,
     },
     SettingsChanged,
@@ -174,6 +182,21 @@ impl PgRelay {
             WireEvent::Closed { conversation_id } => {
                 Some(Event::Closed(ConversationId(conversation_id)))
             }
+            WireEvent::HandedBack {
+                conversation_id,
+                from_user_id,
+                reason,
+            } => Some(Event::HandedBack {
+                conversation_id: ConversationId(conversation_id),
+                from_user: from_user_id.map(UserId),
+                reason: match reason.as_str() {
+                    "visitor" => HandbackReason::Visitor,
+                    _ => HandbackReason::Staff,
+                },
+            }),
+            WireEvent::Reopened { conversation_id } => {
+                Some(Event::Reopened(ConversationId(conversation_id)))
+            }
             WireEvent::SettingsChanged => Some(Event::SettingsChanged),
         }
     }
@@ -199,6 +222,18 @@ fn to_wire(event: Event) -> WireEvent {
             }
         }
         Event::Closed(id) => WireEvent::Closed {
+            conversation_id: id.0,
+        },
+        Event::HandedBack {
+            conversation_id,
+            from_user,
+            reason,
+        } => WireEvent::HandedBack {
+            conversation_id: conversation_id.0,
+            from_user_id: from_user.map(|u| u.0),
+            reason: reason.as_str().to_owned(),
+        },
+        Event::Reopened(id) => WireEvent::Reopened {
             conversation_id: id.0,
         },
         Event::SettingsChanged => WireEvent::SettingsChanged,

@@ -261,6 +261,35 @@ pub(crate) async fn anyone_available(
         capacity: false,
         available: true,
     };
+    any_on_route(db, route_id, filter, |row| {
+        row.seat.parse::<Seat>().is_ok_and(Seat::is_paid) && available_at(row, now)
+    })
+    .await
+}
+
+/// Whether a routing walk in `mode` would find someone on the route now: a paid seat and
+/// free capacity, and for `Mode::Live` available within working hours (the router's own
+/// rule, `baton_routing::ineligibility`). Reads until the first such user.
+pub(crate) async fn anyone_eligible(
+    db: &impl ConnectionTrait,
+    route_id: i64,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    any_on_route(db, route_id, Filter::walk(mode), |row| {
+        baton_routing::ineligibility(&candidate(row, now), mode).is_none()
+    })
+    .await
+}
+
+/// Reads the route's members a page at a time (in user id order, `filter` applied in the
+/// query) until one satisfies `test`.
+async fn any_on_route(
+    db: &impl ConnectionTrait,
+    route_id: i64,
+    filter: Filter,
+    test: impl Fn(&user::Model) -> bool,
+) -> Result<bool> {
     let mut after = None;
     loop {
         let rows = page(
@@ -275,10 +304,7 @@ pub(crate) async fn anyone_available(
             },
         )
         .await?;
-        if rows
-            .iter()
-            .any(|row| row.seat.parse::<Seat>().is_ok_and(Seat::is_paid) && available_at(row, now))
-        {
+        if rows.iter().any(&test) {
             return Ok(true);
         }
         match rows.last() {

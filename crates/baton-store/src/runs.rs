@@ -118,7 +118,9 @@ pub(crate) async fn advance(
     let conversation_id = ConversationId(run.conversation_id);
     let conversation = locked(db, conversation_id).await?;
     let mut assignments = Vec::new();
-    if conversation.status != "open" {
+    // Closed, or given back to the customer agent (a handback ends the runs it can lock;
+    // one being advanced at that moment ends here).
+    if conversation.status != "open" || conversation.assignee_kind == "agent" {
         save(db, &run, None, "done", None, now).await?;
         return Ok((Progress::Done { unassigned: None }, assignments));
     }
@@ -145,6 +147,28 @@ pub(crate) async fn advance(
             }
         }
     }
+}
+
+/// Ends the conversation's running and waiting runs (a handback or a reopen: the
+/// workflow's handoff is over). Runs another transaction is advancing are skipped, not
+/// waited for (lock order: runs before conversations there); `advance` ends those when
+/// it finds the agent holding the conversation.
+pub(crate) async fn end_runs(
+    db: &impl ConnectionTrait,
+    conversation_id: ConversationId,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let live = workflow_run::Entity::find()
+        .filter(workflow_run::Column::ConversationId.eq(conversation_id.0))
+        .filter(workflow_run::Column::Status.is_in(["running", "waiting"]))
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(db)
+        .await
+        .map_err(backend)?;
+    for run in &live {
+        save(db, run, None, "done", None, now).await?;
+    }
+    Ok(live.len() as u64)
 }
 
 async fn save(
@@ -409,7 +433,7 @@ pub(crate) async fn hand_off_to_workflow(
     row: &conversation::Model,
     plan: &HandoffPlan,
     workflow_id: WorkflowId,
-    visitor_message: MessageId,
+    visitor_message: Option<MessageId>,
     now: DateTime<Utc>,
 ) -> Result<(Message, HandoffOutcome)> {
     let field = "destination.workflow_id";
@@ -447,7 +471,7 @@ pub(crate) async fn hand_off_to_workflow(
             close_if_unassigned: plan.process == HandoffProcess::Live
                 && plan.settings.unassigned_chat == UnassignedChat::Close,
         },
-        Some(visitor_message),
+        visitor_message,
         now,
     )
     .await?;
@@ -463,7 +487,7 @@ pub(crate) async fn hand_off_to_workflow(
                 &plan.settings.messages.unavailable
             };
             let conversation = locked(db, ConversationId(row.id)).await?;
-            system_message(db, &conversation, text, Some(visitor_message), now).await?
+            system_message(db, &conversation, text, visitor_message, now).await?
         }
     };
     audit(

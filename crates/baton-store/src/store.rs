@@ -2,14 +2,15 @@
 //! module that owns the change, and commits.
 
 use async_trait::async_trait;
+use baton_core::decision::HandoffProcess;
 use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, InboxId, MessageId, TeamId, TicketId, UserId, WorkflowId};
 use baton_core::people::Availability;
 use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
-    Assignment, AuditEvent, Conversation, Credentials, Inbox, InboxKind, Message, NewUser,
-    OutboxItem, Reply, Team, Ticket, Turn, TurnOutcome, User, UserChanges, VersionedSettings, View,
-    Visitor, Workflow,
+    Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
+    HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
+    TurnOutcome, User, UserChanges, VersionedSettings, View, Visitor, Workflow,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -25,7 +26,7 @@ use crate::connect::SeaStore;
 use crate::convert::{self, time};
 use crate::entity::{audit, conversation, user};
 use crate::routing::{drain, lock_routing};
-use crate::{assign, backend, outbox, people, settings, sign_in, threads, turns};
+use crate::{assign, backend, handback, outbox, people, settings, sign_in, threads, turns};
 
 /// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
 /// error drops the transaction, which rolls it back.
@@ -325,6 +326,48 @@ impl Store for SeaStore {
                 Ok(TurnOutcome::Duplicate { replies })
             }
         }
+    }
+
+    async fn hand_off(
+        &self,
+        id: ConversationId,
+        plan: HandoffPlan,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<HandedOff>> {
+        in_txn!(self, |txn| turns::hand_off_by_choice(&txn, id, &plan, now)
+            .await?)
+    }
+
+    async fn hand_back(&self, request: Handback) -> StoreResult<HandedBack> {
+        in_txn!(self, |txn| handback::hand_back(&txn, request).await?)
+    }
+
+    async fn reopen(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation> {
+        in_txn!(self, |txn| handback::reopen(&txn, id, actor, now).await?)
+    }
+
+    async fn queue_position(&self, id: ConversationId) -> StoreResult<Option<u64>> {
+        turns::queue_position(&self.db, id).await
+    }
+
+    async fn anyone_eligible(
+        &self,
+        user_ids: &[UserId],
+        team_ids: &[TeamId],
+        process: HandoffProcess,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        // Interning writes the route once per destination; later calls only read.
+        in_txn!(self, |txn| {
+            let route = crate::routes::intern(&txn, user_ids, team_ids, now).await?;
+            crate::routes::anyone_eligible(&txn, route.id, crate::routing::mode(process), now)
+                .await?
+        })
     }
 
     async fn claim(

@@ -5,7 +5,7 @@ use baton_core::ids::{ConversationId, MessageId, UserId};
 use baton_core::settings::{Destination, FieldError};
 use baton_engine::StoreError;
 use baton_engine::model::{
-    Assignment, Author, Conversation, HandoffOutcome, HandoffPlan, Message, Reply, Turn,
+    Assignment, Author, Conversation, HandedOff, HandoffOutcome, HandoffPlan, Message, Reply, Turn,
     TurnAction, TurnOutcome, View, Visitor,
 };
 use baton_ticketing::Activity;
@@ -335,7 +335,7 @@ pub(crate) async fn commit_turn(
             replies.push(message);
         }
         TurnAction::Handoff(plan) => {
-            let (message, outcome) = hand_off(db, &row, &plan, visitor_message.id, now)
+            let (message, outcome) = hand_off(db, &row, &plan, Some(visitor_message.id), now)
                 .await
                 .map_err(Some)?;
             replies.push(message);
@@ -385,11 +385,14 @@ pub(crate) fn handoff_record(
         .filter(conversation::Column::Id.eq(id))
 }
 
+/// Hands `row` off under `plan`: routing or the queue (or a workflow), the ticket, the
+/// available/unavailable message answering `visitor_message` (none when the visitor
+/// chose a person without writing), and the audit row.
 async fn hand_off(
     db: &impl ConnectionTrait,
     row: &conversation::Model,
     plan: &HandoffPlan,
-    visitor_message: MessageId,
+    visitor_message: Option<MessageId>,
     now: DateTime<Utc>,
 ) -> Result<(Message, HandoffOutcome)> {
     if let Some(Destination::Workflow { workflow_id }) = &plan.settings.destination {
@@ -451,7 +454,7 @@ async fn hand_off(
     } else {
         &plan.settings.messages.unavailable
     };
-    let message = system_message(db, row, text, Some(visitor_message), now).await?;
+    let message = system_message(db, row, text, visitor_message, now).await?;
     let span = plan.trigger.span().map(|s| json!([s.start, s.end]));
     audit(
         db,
@@ -492,6 +495,34 @@ async fn hand_off(
             assignment,
         },
     ))
+}
+
+/// A handoff with no visitor message (the visitor chose a person, B16): the same
+/// [`hand_off`] as a turn's, on the locked row. `None` when the customer agent no longer
+/// holds the conversation: humans have it or it waits for them, and nothing is written.
+pub(crate) async fn hand_off_by_choice(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    plan: &HandoffPlan,
+    now: DateTime<Utc>,
+) -> Result<Option<HandedOff>> {
+    let row = locked(db, id).await?;
+    if row.status != "open" {
+        return Err(StoreError::Conflict(
+            "the conversation is closed; start a new one".into(),
+        ));
+    }
+    if row.assignee_kind != "agent" {
+        return Ok(None);
+    }
+    let (message, outcome) = hand_off(db, &row, plan, None, now).await?;
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(micros(now)))
+        .filter(conversation::Column::Id.eq(row.id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    Ok(Some(HandedOff { message, outcome }))
 }
 
 pub(crate) async fn staff_reply(
@@ -582,4 +613,129 @@ pub(crate) async fn queue_length(db: &impl ConnectionTrait) -> Result<u64> {
         .count(db)
         .await
         .map_err(backend)
+}
+
+/// The literal conditions of the queue, written exactly as the partial index
+/// `conversations_queue_position` states them: a planner only uses a partial index for a
+/// query whose terms imply the index's, and a bound parameter implies nothing.
+pub(crate) const QUEUED: &str = "conversations.queued = TRUE AND conversations.status = 'open'";
+
+/// A queued conversation's 1-based place in the queue, in the order [`drain`] takes it
+/// (handoff time, then id): one count over the partial index of the queue, reading only
+/// the entries before it. `None` when the conversation is not queued.
+pub(crate) async fn queue_position(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+) -> Result<Option<u64>> {
+    let row = conversation::Entity::find_by_id(id.0)
+        .one(db)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "conversation",
+            id: id.0,
+        })?;
+    if !row.queued || row.status != "open" {
+        return Ok(None);
+    }
+    // A queued row always has its handoff time: the handoff that queued it wrote both.
+    let at = row.handoff_at.unwrap_or(i64::MIN);
+    let statement = queue_position_query(db.get_database_backend(), at, row.id);
+    let count = db
+        .query_one_raw(statement)
+        .await
+        .map_err(backend)?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()
+        .map_err(backend)?
+        .unwrap_or(0);
+    Ok(Some(u64::try_from(count).unwrap_or(0) + 1))
+}
+
+/// `SELECT COUNT(*)` of the queued conversations ahead of (`handoff_at`, `id`). SQLite
+/// is told the index (without statistics its planner prefers the older
+/// `conversations_queue`, which is not covering and reads every row ahead); PostgreSQL
+/// finds it from the conditions.
+fn queue_position_query(backend: sea_orm::DbBackend, at: i64, id: i64) -> sea_orm::Statement {
+    let (indexed, first, second) = match backend {
+        sea_orm::DbBackend::Sqlite => (" INDEXED BY conversations_queue_position", "?", "?"),
+        _ => ("", "$1", "$2"),
+    };
+    sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT COUNT(*) FROM conversations{indexed} WHERE {QUEUED} \
+             AND (conversations.handoff_at, conversations.id) < ({first}, {second})"
+        ),
+        [at.into(), id.into()],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SeaStore;
+
+    /// The position is a count on the queue's partial index, never a scan of the
+    /// conversations: the query's terms imply the index's conditions, so the planner can
+    /// use it (SQLite: a covering index; PostgreSQL, when `BATON_TEST_POSTGRES_URL` is
+    /// set: with sequential scans off, the plan names the index — which it could not if
+    /// the index's conditions did not follow from the query's).
+    #[tokio::test]
+    async fn the_queue_position_is_counted_on_the_partial_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/baton.db?mode=rwc", dir.path().display());
+        let store = SeaStore::connect(&url, None).await.expect("sqlite");
+        let db = store.connection();
+        let mut statement = queue_position_query(db.get_database_backend(), 42, 7);
+        statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
+        let plan: Vec<String> = db
+            .query_all_raw(statement)
+            .await
+            .expect("plan")
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(3).expect("detail"))
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|line| line.contains("COVERING INDEX conversations_queue_position")),
+            "{plan:?}"
+        );
+
+        let Ok(url) = std::env::var("BATON_TEST_POSTGRES_URL") else {
+            return;
+        };
+        use sea_orm::TransactionTrait;
+        let schema = format!(
+            "queue_plan_{}_{}",
+            std::process::id(),
+            Utc::now().timestamp_micros()
+        );
+        let store = SeaStore::connect(&url, Some(&schema))
+            .await
+            .expect("postgres");
+        let db = store.connection();
+        let txn = db.begin().await.expect("begin");
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .expect("set");
+        let mut statement = queue_position_query(db.get_database_backend(), 42, 7);
+        statement.sql = format!("EXPLAIN {}", statement.sql);
+        let plan: Vec<String> = txn
+            .query_all_raw(statement)
+            .await
+            .expect("plan")
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).expect("line"))
+            .collect();
+        drop(txn);
+        db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await
+            .expect("drop schema");
+        assert!(
+            plan.iter()
+                .any(|line| line.contains("Index Only Scan using conversations_queue_position")),
+            "{plan:?}"
+        );
+    }
 }

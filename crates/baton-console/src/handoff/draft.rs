@@ -33,6 +33,8 @@ pub(crate) struct Draft {
     /// `keep_open` or `close`.
     pub(crate) unassigned_chat: String,
     pub(crate) timeout: String,
+    /// Offer "assistant or person" before the first message (B16).
+    pub(crate) visitor_choice: bool,
 }
 
 impl Draft {
@@ -59,6 +61,7 @@ impl Draft {
                 UnassignedChat::Close => "close".into(),
             },
             timeout: s.live_reply_timeout_seconds.to_string(),
+            visitor_choice: s.visitor_choice,
         };
         match &s.destination {
             Some(Destination::UsersAndTeams {
@@ -123,6 +126,13 @@ impl Draft {
             unassigned_by_workflow: text("unassigned_by_workflow", &stored.unassigned_by_workflow),
             unassigned_chat: text("unassigned_chat", &stored.unassigned_chat),
             timeout: text("live_reply_timeout_seconds", &stored.timeout),
+            // The box is in the form only while the process hands off: keep the stored
+            // value when it is not (a disabled checkbox sends nothing either way).
+            visitor_choice: if form.has("visitor_choice_shown") {
+                form.has("visitor_choice")
+            } else {
+                stored.visitor_choice
+            },
         }
     }
 
@@ -189,6 +199,7 @@ impl Draft {
                 UnassignedChat::KeepOpen
             },
             live_reply_timeout_seconds,
+            visitor_choice: self.visitor_choice,
         })
     }
 }

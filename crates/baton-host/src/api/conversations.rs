@@ -1,4 +1,5 @@
-//! The human side of conversations (F4, F8, B6, B8): views, claim, reply, close.
+//! The human side of conversations (F4, F8, B6, B8, B14): views, claim, reply, close,
+//! handback, reopen.
 
 use axum::Router;
 use axum::extract::State;
@@ -25,6 +26,8 @@ pub fn routes() -> Router<AppState> {
             post(reply).get(list_messages),
         )
         .route("/api/v1/conversations/{id}/close", post(close))
+        .route("/api/v1/conversations/{id}/handback", post(handback))
+        .route("/api/v1/conversations/{id}/reopen", post(reopen))
         .route("/api/v1/tickets/{id}", get(ticket))
 }
 
@@ -301,6 +304,59 @@ pub(crate) async fn close(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let conversation = state.engine.close(ConversationId(id), user.id).await?;
+    Ok(ApiJson(conversation.into()))
+}
+
+/// Gives the conversation back to the customer agent (B14): the human's capacity is freed
+/// (the queue drains into it), a queued conversation leaves the queue, the visitor is
+/// told they talk to the assistant again, and the audit log names who handed back. The
+/// assignee or an admin may hand back a conversation a human holds; any staff member
+/// one that nobody holds. Already with the agent: `200`, nothing changes.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/handback", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationDto, description = "The conversation, assignee kind `agent`"),
+        (status = 403, body = baton_http::ErrorBody, description = "Another user holds it and the caller is not an admin"),
+        (status = 404, body = baton_http::ErrorBody),
+        (status = 409, body = baton_http::ErrorBody, description = "Closed, or moved to someone else meanwhile")),
+    security(("bearer" = [])))]
+pub(crate) async fn handback(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<ConversationDto>, ApiError> {
+    let id = ConversationId(id);
+    let conversation = state.engine.store().conversation(id).await?;
+    if let Assignee::User(holder) = conversation.assignee
+        && holder != staff.0.id
+        && !staff.0.has(Permission::Admin)
+    {
+        return Err(ApiError::forbidden(format!(
+            "user {holder} holds this conversation: only they or an admin can hand it back"
+        )));
+    }
+    // The holder the permission was checked against: if it moves meanwhile, 409.
+    let conversation = state
+        .engine
+        .hand_back(id, staff.0.id, Some(conversation.assignee))
+        .await?;
+    Ok(ApiJson(conversation.into()))
+}
+
+/// Opens a closed conversation again, held by the customer agent as a new conversation
+/// is: the agent answers the visitor's next message, and a later handoff routes it
+/// afresh. Any staff member may reopen (as any may close).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ConversationDto, description = "The conversation, open, assignee kind `agent`"),
+        (status = 404, body = baton_http::ErrorBody),
+        (status = 409, body = baton_http::ErrorBody, description = "It is open")),
+    security(("bearer" = [])))]
+pub(crate) async fn reopen(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<ConversationDto>, ApiError> {
+    let conversation = state.engine.reopen(ConversationId(id), user.id).await?;
     Ok(ApiJson(conversation.into()))
 }
 

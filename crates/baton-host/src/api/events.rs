@@ -33,13 +33,23 @@ fn encode(event: Event) -> SseEvent {
                    "rule": a.rule}),
         ),
         Event::Closed(id) => ("closed", json!({"conversation_id": id.0})),
+        Event::HandedBack {
+            conversation_id,
+            from_user,
+            reason,
+        } => (
+            "handed_back",
+            json!({"conversation_id": conversation_id.0,
+                   "from_user_id": from_user.map(|u| u.0), "reason": reason.as_str()}),
+        ),
+        Event::Reopened(id) => ("reopened", json!({"conversation_id": id.0})),
         Event::SettingsChanged => ("settings_changed", json!({})),
     };
     SseEvent::default().event(name).data(data.to_string())
 }
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "conversations",
-    responses((status = 200, description = "text/event-stream of `message`, `assigned`, `closed` and `settings_changed` events")),
+    responses((status = 200, description = "text/event-stream of `message`, `assigned`, `closed`, `handed_back`, `reopened` and `settings_changed` events")),
     security(("bearer" = [])))]
 pub(crate) async fn events(
     State(state): State<AppState>,

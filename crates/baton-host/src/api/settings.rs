@@ -50,6 +50,12 @@ pub struct SettingsDoc {
     /// to the next eligible user; 0 never re-routes (default 300).
     #[serde(default = "reply_timeout")]
     pub live_reply_timeout_seconds: u32,
+    /// The chat widget offers "chat with the assistant" or "talk to a person" before the
+    /// first message (B16); a person is a handoff with trigger `visitor_choice` under the
+    /// same process, destination and messages. Never offered with process `none`.
+    /// Optional in PUT (default false).
+    #[serde(default)]
+    pub visitor_choice: bool,
 }
 
 fn reply_timeout() -> u32 {
@@ -187,6 +193,7 @@ impl SettingsDoc {
                 UnassignedChatDto::Close => UnassignedChat::Close,
             },
             live_reply_timeout_seconds: self.live_reply_timeout_seconds,
+            visitor_choice: self.visitor_choice,
         })
     }
 }
@@ -243,6 +250,7 @@ impl From<VersionedSettings> for SettingsDoc {
                 UnassignedChat::Close => UnassignedChatDto::Close,
             },
             live_reply_timeout_seconds: s.live_reply_timeout_seconds,
+            visitor_choice: s.visitor_choice,
         }
     }
 }
@@ -342,7 +350,8 @@ pub struct SimulateResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriggerDto {
-    /// `cannot_answer`, `asks_for_human`, `agent_paused`, `custom` or `plugin:<name>`.
+    /// `cannot_answer`, `asks_for_human`, `agent_paused`, `custom`, `visitor_choice` or
+    /// `plugin:<name>`.
     pub kind: String,
     pub matched: Option<String>,
     /// `[start, end)` in characters of the text.
