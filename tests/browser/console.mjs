@@ -194,6 +194,8 @@ async function flow() {
   let h = handoff(page);
 
   await step("without a help desk, the conditions destination is not offered", async () => {
+    // Signing in lands on the inbox; the handoff settings are one link away.
+    await page.getByRole("link", { name: "Human handoff" }).click();
     await page.waitForURL((url) => url.pathname === HANDOFF);
     await h.live.check();
     await h.same.waitFor();
@@ -649,9 +651,106 @@ async function audit() {
   return report;
 }
 
+// --- inbox: a handoff arrives live, the agent opens, replies, hands back ---------------
+
+async function inboxMode() {
+  const report = { mode, shots: [] };
+  const axe = async (page) => (await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze())
+    .violations.map((v) => ({ id: v.id, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+  const shoot = async (page, name) => {
+    const out = {};
+    for (const viewport of [WIDE, NARROW]) {
+      await page.setViewportSize(viewport);
+      const path = join(shots, `console-inbox-${name}-${viewport.width}.png`);
+      await page.screenshot({ path, fullPage: true });
+      report.shots.push(path);
+      out[viewport.width] = {
+        violations: await axe(page),
+        scroll_width: await page.evaluate(() => document.documentElement.scrollWidth),
+      };
+    }
+    await page.setViewportSize(WIDE);
+    return out;
+  };
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await ownerSignsIn(page);
+  report.start_path = new URL(page.url()).pathname;
+
+  await step("the inbox opens its live stream", async () => {
+    await page.goto(base + "/console/inbox");
+    await page.getByRole("heading", { level: 1, name: "Inbox" }).waitFor();
+    await page.locator("#live-region[data-live-open='true']").waitFor({ timeout: 10000 });
+    await page.evaluate(() => { window.notReloaded = true; });
+    report.empty_title = await page.title();
+  });
+
+  let id;
+  await step("a visitor asks for a human; the row appears without a reload", async () => {
+    const made = await fetch(base + "/api/v1/chat/conversations", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ visitor: { name: "Vera Visitor", email: "vera@visitor.example" } }),
+    });
+    const conversation = await made.json();
+    id = conversation.conversation_id;
+    const said = await fetch(base + `/api/v1/chat/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${conversation.visitor_token}` },
+      body: JSON.stringify({ text: "I want to talk to a human please" }),
+    });
+    report.visitor_status = said.status;
+    await page.locator(`.inbox-row[data-id="${id}"]`).waitFor({ timeout: 10000 });
+    report.conversation_id = id;
+    report.not_reloaded = await page.evaluate(() => window.notReloaded === true);
+    report.rows = await page.locator(".inbox-row").count();
+    await page.waitForFunction(() => document.title.startsWith("("), null, { timeout: 5000 }).catch(() => {});
+    report.badge_title = await page.title();
+    report.unassigned_tab = (await page.getByRole("link", { name: /^Unassigned/ }).textContent()).trim();
+    report.list = await shoot(page, "list");
+  });
+
+  await step("J focuses the conversation, Enter opens it", async () => {
+    await page.keyboard.press("j");
+    report.focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    await page.keyboard.press("Enter");
+    await page.waitForURL((url) => url.pathname === `/console/inbox/${id}`);
+    await page.getByRole("heading", { name: "Why it was handed off" }).waitFor();
+    report.pinned = (await page.locator(".pinned").textContent()).replace(/\s+/g, " ").trim();
+  });
+
+  await step("claim, then reply with Ctrl+Enter", async () => {
+    await page.getByRole("button", { name: "Claim" }).click();
+    await page.waitForURL((url) => url.searchParams.get("notice") === "claimed");
+    await page.getByRole("textbox", { name: "Reply" }).fill("Hello Vera, Owner here.");
+    await page.getByRole("textbox", { name: "Reply" }).press("Control+Enter");
+    await page.waitForURL((url) => url.searchParams.get("notice") === "sent");
+    report.human_turn = (await page.locator(".turn-human .turn-text").last().textContent()).trim();
+    report.turn_labels = await page.locator(".turn-label").allTextContents();
+    report.conversation = await shoot(page, "conversation");
+  });
+
+  await step("hand back to the assistant", async () => {
+    await page.getByRole("button", { name: "Hand back to the assistant" }).click();
+    await page.waitForURL((url) => url.searchParams.get("notice") === "handed_back");
+    report.after_handback = (await page.locator(".turn-system .turn-text").last().textContent()).trim();
+  });
+
+  await step("Esc goes back to the list", async () => {
+    await page.locator("body").click({ position: { x: 5, y: 300 } }).catch(() => {});
+    await page.keyboard.press("Escape");
+    await page.waitForURL((url) => url.pathname === "/console/inbox");
+    report.back_to_list = true;
+  });
+
+  report.problems = page.problems;
+  await context.close();
+  return report;
+}
+
 // --- main --------------------------------------------------------------------------------
 
-const modes = { flow, workflow: workflowMode, seats, audit };
+const modes = { flow, workflow: workflowMode, seats, audit, inbox: inboxMode };
 const started = Date.now();
 try {
   check(modes[mode], `unknown mode ${mode}`);

@@ -32,7 +32,7 @@ try {
   });
   await page.goto(base + "/chat");
   const input = page.locator('#baton-chat input[name="text"]');
-  const send = page.locator("#baton-chat button");
+  const send = page.locator("#baton-chat form button");
   const say = async (text) => {
     await input.fill(text);
     await send.click();

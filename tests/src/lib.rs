@@ -1025,6 +1025,23 @@ impl EventStream {
         }
     }
 
+    /// The next `message` event of a visitor stream, skipping `state` events.
+    pub async fn next_message(&mut self, timeout: Duration) -> SseEvent {
+        self.next_of("message", timeout).await
+    }
+
+    /// The next event named `kind`, skipping others; panics after `timeout`.
+    pub async fn next_of(&mut self, kind: &str, timeout: Duration) -> SseEvent {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let event = self.next(left).await;
+            if event.event == kind {
+                return event;
+            }
+        }
+    }
+
     fn parse_one(&mut self) -> Option<SseEvent> {
         loop {
             let end = self.buf.find("\n\n")?;

@@ -374,3 +374,67 @@ async fn every_console_page_passes_axe_and_fits_375_px() {
     eprintln!("screenshots:\n{summary}");
     assert!(failures.is_empty(), "console pages:\n{failures}");
 }
+
+/// The agent inbox (B8) in a real browser: signed in, the inbox is open when a visitor
+/// asks for a human; the row appears without a reload and the title shows a badge; J and
+/// Enter open it with the handoff pinned; claim, reply with Ctrl+Enter, hand back; Esc
+/// goes back to the list. axe-clean, screenshots `console-inbox-*` at 1280 and 375 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_shows_a_handoff_live_and_the_agent_replies_and_hands_back() {
+    let Some(browser) = browser_or_skip(PACKAGES) else {
+        return;
+    };
+    let server = Server::start(Backend::Sqlite).await;
+    // Pat, the only destination, is away: the handoff waits in Unassigned.
+    let (pat, token) = server.agent("Pat Agent", 5).await;
+    server.route_to("live", &[pat], &[]).await;
+    server.set_availability(&token, pat, "away").await;
+
+    let report = console_script(&browser, &server, "inbox", &[]).await;
+    assert_eq!(report["start_path"], "/console/inbox", "{report:#}");
+    assert_eq!(report["visitor_status"], 200, "{report:#}");
+    assert_eq!(
+        report["not_reloaded"], true,
+        "the row came live: {report:#}"
+    );
+    assert_eq!(report["rows"], 1, "{report:#}");
+    assert_eq!(report["badge_title"], "(1) Inbox · Baton", "{report:#}");
+    assert_eq!(report["focused"], "Vera Visitor vera@visitor.example");
+    let pinned = report["pinned"].as_str().unwrap();
+    assert!(pinned.contains("vera@visitor.example"), "{pinned}");
+    assert!(
+        pinned.contains("web_chat") || pinned.contains("Channel"),
+        "{pinned}"
+    );
+    assert_eq!(report["human_turn"], "Hello Vera, Owner here.");
+    assert_eq!(report["back_to_list"], true);
+    for view in ["list", "conversation"] {
+        for width in ["1280", "375"] {
+            let at = &report[view][width];
+            assert_eq!(
+                at["violations"],
+                json!([]),
+                "axe on the {view} at {width}: {report:#}"
+            );
+            assert!(
+                at["scroll_width"].as_i64().unwrap() <= 376 || width == "1280",
+                "{view} overflows at 375: {report:#}"
+            );
+        }
+    }
+    assert_eq!(report["problems"], json!([]), "{report:#}");
+
+    // What the server stored: the staff reply, and the agent holds it again.
+    let id = report["conversation_id"].as_i64().unwrap();
+    let messages = server
+        .get_ok(&format!("/api/v1/conversations/{id}/messages"))
+        .await;
+    let messages = messages["messages"].as_array().unwrap();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["author"] == "user" && m["text"] == "Hello Vera, Owner here."),
+        "{messages:?}"
+    );
+    assert_eq!(server.conversation(id).await["assignee"]["kind"], "agent");
+}

@@ -94,7 +94,7 @@ async fn first_start_link_sets_the_owner_password_and_signs_in(server: &Server) 
 
     // Signed in, `/` leads to the console, and the cookie works for the API too.
     let home = get_page(server, "/", Some(&cookie)).await;
-    assert_eq!(home.headers()[LOCATION], "/console/agent/handoff");
+    assert_eq!(home.headers()[LOCATION], "/console/inbox");
     let page = get_page(server, "/console/agent/handoff", Some(&cookie)).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Human handoff"));

@@ -20,6 +20,8 @@ scenarios!(
     the_visitor_choice_setting_is_optional_and_offered,
     queue_positions_move_as_the_queue_is_served,
     concurrent_arrivals_get_distinct_positions,
+    the_visitor_stream_carries_state_changes,
+    a_closed_conversation_carries_on_in_a_linked_one,
 );
 
 const HANDBACK_MSG: &str = "You are talking to the assistant again.";
@@ -134,7 +136,7 @@ async fn handback_frees_capacity_drains_the_queue_and_the_agent_answers(server: 
     assert_eq!(back["queued"], false);
 
     // The visitor is told, live.
-    let event = events.next(Duration::from_secs(15)).await;
+    let event = events.next_message(Duration::from_secs(15)).await;
     assert_eq!(event.event, "message", "{event:?}");
     let data: Value = serde_json::from_str(&event.data).unwrap();
     assert_eq!(data["author"], "system");
@@ -485,4 +487,149 @@ async fn concurrent_arrivals_get_distinct_positions(server: &Server) {
     by_position.sort_unstable();
     let ordered: Vec<i64> = by_position.iter().map(|(_, id)| *id).collect();
     assert_eq!(queue, ordered);
+}
+
+/// The next `state` event of a visitor stream, as JSON.
+async fn next_state(events: &mut baton_e2e::EventStream) -> Value {
+    let event = events.next_of("state", Duration::from_secs(15)).await;
+    assert!(event.id.is_empty(), "state events carry no id: {event:?}");
+    serde_json::from_str(&event.data).unwrap()
+}
+
+async fn the_visitor_stream_carries_state_changes(server: &Server) {
+    let (eve, eve_token) = server.agent("Eve", 1).await;
+    server.route_to("live", &[eve], &["refund"]).await;
+    server.set_availability(&eve_token, eve, "away").await;
+    let first = server.visitor().await;
+    let second = server.visitor().await;
+    let mut first_events = server.events(&first, None).await;
+    let mut second_events = server.events(&second, None).await;
+    // On connecting: the current state once.
+    let fresh = json!({"status": "open", "assignee": {"kind": "agent"}, "queue_position": null});
+    assert_eq!(next_state(&mut first_events).await, fresh);
+    assert_eq!(next_state(&mut second_events).await, fresh);
+
+    // Both queue: the handoff message, then the place in the queue.
+    assert_eq!(first.say_expect_handoff("refund").await, UNAVAILABLE_MSG);
+    let event = first_events.next(Duration::from_secs(15)).await;
+    assert_eq!(
+        event.event, "message",
+        "the visitor's own message first: {event:?}"
+    );
+    let event = first_events.next(Duration::from_secs(15)).await;
+    assert_eq!(
+        event.event, "message",
+        "then the handoff message: {event:?}"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&event.data).unwrap()["text"],
+        UNAVAILABLE_MSG
+    );
+    let waiting = json!({"status": "open", "assignee": {"kind": "none"}, "queue_position": 1});
+    assert_eq!(next_state(&mut first_events).await, waiting);
+    assert_eq!(second.say_expect_handoff("refund").await, UNAVAILABLE_MSG);
+    assert_eq!(next_state(&mut second_events).await["queue_position"], 2);
+
+    // Eve comes back and takes the first: the first is told who, the second moves up.
+    server.set_availability(&eve_token, eve, "available").await;
+    assert_eq!(
+        next_state(&mut first_events).await,
+        json!({"status": "open", "assignee": {"kind": "user", "name": "Eve"}, "queue_position": null})
+    );
+    assert_eq!(next_state(&mut second_events).await, waiting);
+
+    // Eve hands the first back: the notice, then the assistant holds it.
+    let (status, back) = handback_as(server, &eve_token, first.id).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    let (mut notice, mut state) = (None, None);
+    while notice.is_none() || state.is_none() {
+        let event = first_events.next(Duration::from_secs(15)).await;
+        let data: Value = serde_json::from_str(&event.data).unwrap();
+        match event.event.as_str() {
+            "message" => notice = Some(data["text"].clone()),
+            _ => state = Some(data),
+        }
+    }
+    assert_eq!(notice.unwrap(), HANDBACK_MSG);
+    assert_eq!(state.unwrap(), fresh);
+    // Eve's freed capacity took the second.
+    assert_eq!(
+        next_state(&mut second_events).await["assignee"],
+        json!({"kind": "user", "name": "Eve"})
+    );
+
+    // Staff close the second: the visitor's stream says so.
+    let (status, closed) = server
+        .post_as(
+            &eve_token,
+            &format!("/api/v1/conversations/{}/close", second.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(next_state(&mut second_events).await["status"], "closed");
+
+    // A reconnect replays messages by id as before, then the current state once.
+    let transcript = first.messages().await;
+    let mut replay = server.events(&first, Some(id_of(&transcript[0]))).await;
+    for expected in &transcript[1..] {
+        let event = replay.next(Duration::from_secs(15)).await;
+        assert_eq!(event.event, "message", "{event:?}");
+        assert_eq!(event.id, id_of(expected).to_string(), "{event:?}");
+    }
+    let event = replay.next(Duration::from_secs(15)).await;
+    assert_eq!(event.event, "state", "{event:?}");
+    assert_eq!(serde_json::from_str::<Value>(&event.data).unwrap(), fresh);
+}
+
+async fn a_closed_conversation_carries_on_in_a_linked_one(server: &Server) {
+    let (eve, eve_token) = server.agent("Eve", 1).await;
+    server.route_to("live", &[eve], &["refund"]).await;
+    let old = server.visitor().await;
+    assert_eq!(old.say_expect_handoff("refund").await, AVAILABLE_MSG);
+    let (status, closed) = server
+        .post_as(
+            &eve_token,
+            &format!("/api/v1/conversations/{}/close", old.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let (status, _) = old.send("one more thing", None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Another conversation's token does not prove the old one.
+    let other = server.visitor().await;
+    let create = |previous: Value| async move {
+        server
+            .request(
+                Method::POST,
+                "/api/v1/chat/conversations",
+                None,
+                Some(&json!({"previous": previous})),
+            )
+            .await
+    };
+    assert_error(
+        &create(json!({"id": old.id, "token": other.token})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("previous"),
+    );
+    assert_error(
+        &create(json!({"id": 999_999, "token": old.token})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("previous"),
+    );
+    let (status, created) = create(json!({"id": old.id, "token": old.token})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let new = created["conversation_id"].as_i64().unwrap();
+    let staff = server.conversation(new).await;
+    assert_eq!(staff["previous_conversation_id"], old.id, "{staff}");
+    // The same visitor: the details come from the earlier conversation.
+    assert_eq!(staff["visitor"]["name"], "Ada Visitor", "{staff}");
+    assert_eq!(staff["visitor"]["email"], "ada@visitor.example", "{staff}");
+    assert_eq!(
+        server.conversation(old.id).await["previous_conversation_id"],
+        Value::Null
+    );
 }

@@ -57,7 +57,7 @@ async fn settings_and_live_events_cross_hosts() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
-    let event = events.next(Duration::from_secs(15)).await;
+    let event = events.next_message(Duration::from_secs(15)).await;
     let data: Value = serde_json::from_str(&event.data).unwrap();
     assert_eq!(data["text"], "Ann here, written on host A", "{event:?}");
     assert_eq!(data["author"], "user");

@@ -135,6 +135,21 @@ async fn health_metrics_and_openapi(server: &Server) {
         missing.is_empty(),
         "paths missing from /openapi.json: {missing:?}"
     );
+    // The visitor side of a handoff: the options before a conversation, the `state`
+    // event of the stream, the link to an earlier conversation.
+    assert!(paths.contains(&shape("/api/v1/chat/options")), "{paths:?}");
+    let schemas = &openapi["components"]["schemas"];
+    for (schema, field) in [
+        ("VisitorState", "queue_position"),
+        ("ChatOptions", "humans_available"),
+        ("CreateConversation", "previous"),
+        ("ConversationDto", "previous_conversation_id"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][field].is_object(),
+            "{schema}.{field} missing from /openapi.json"
+        );
+    }
 }
 
 #[test]

@@ -231,7 +231,7 @@ async fn unavailable_then_drained(server: &Server) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "staff reply: {sent}");
     assert_eq!(sent["author"], "user");
-    let event = events.next(Duration::from_secs(15)).await;
+    let event = events.next_message(Duration::from_secs(15)).await;
     assert_eq!(event.event, "message", "{event:?}");
     let data: Value = serde_json::from_str(&event.data).unwrap();
     assert_eq!(data["text"], "Hi, Eve here. Let me look at your refund.");
@@ -257,7 +257,7 @@ async fn unavailable_then_drained(server: &Server) {
     let first = id_of(&transcript[0]);
     let mut replay = server.events(&visitor, Some(first)).await;
     for expected in &transcript[1..] {
-        let event = replay.next(Duration::from_secs(15)).await;
+        let event = replay.next_message(Duration::from_secs(15)).await;
         assert_eq!(event.event, "message");
         assert_eq!(event.id, id_of(expected).to_string(), "{event:?}");
         let data: Value = serde_json::from_str(&event.data).unwrap();

@@ -8,9 +8,9 @@ mod routes;
 mod sse;
 
 pub use routes::{
-    ChatMessage, ChatMessages, ChatReplies, ChatReply, Choice, CreateConversation,
-    CreatedConversation, PostMessage, TalkToDto, VisitorAssignee, VisitorConversation,
-    VisitorDetails, router,
+    ChatMessage, ChatMessages, ChatOptions, ChatReplies, ChatReply, Choice, CreateConversation,
+    CreatedConversation, PostMessage, PreviousConversation, TalkToDto, VisitorAssignee,
+    VisitorConversation, VisitorDetails, VisitorState, router,
 };
 
 /// The channel name stored on conversations and used in metrics labels.
@@ -20,7 +20,7 @@ pub const CHANNEL: &str = "chat";
 pub mod openapi {
     pub use crate::routes::{
         __path_choose, __path_create_conversation, __path_get_conversation, __path_list_messages,
-        __path_post_message,
+        __path_options, __path_post_message,
     };
     pub use crate::sse::__path_events;
 }

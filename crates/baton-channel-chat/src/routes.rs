@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use baton_core::ids::ConversationId;
@@ -13,6 +13,7 @@ use baton_engine::{Engine, TalkTo};
 use baton_http::{ApiError, ApiJson, ApiPath, MAX_TEXT_BYTES, bearer, hash_token, new_token};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use tower_http::cors::{Any, CorsLayer};
 use utoipa::ToSchema;
 
 use crate::CHANNEL;
@@ -24,6 +25,18 @@ const MAX_VISITOR_FIELD: usize = 256;
 pub struct CreateConversation {
     #[serde(default)]
     pub visitor: VisitorDetails,
+    /// The visitor's earlier conversation that this one carries on (after staff closed
+    /// it), proved by that conversation's visitor token; staff see it as
+    /// `previous_conversation_id`. Visitor details not given are copied from it.
+    pub previous: Option<PreviousConversation>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousConversation {
+    pub id: i64,
+    /// The earlier conversation's visitor token.
+    pub token: String,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -107,7 +120,7 @@ pub struct VisitorConversation {
     pub humans_available: Option<bool>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct VisitorAssignee {
     /// `agent` (the assistant), `user` (a person) or `none` (waiting for a person).
     pub kind: String,
@@ -118,11 +131,7 @@ pub struct VisitorAssignee {
 
 impl From<VisitorView> for VisitorConversation {
     fn from(view: VisitorView) -> Self {
-        let kind = match view.conversation.assignee {
-            Assignee::Agent => "agent",
-            Assignee::User(_) => "user",
-            Assignee::None => "none",
-        };
+        let kind = assignee_kind(&view.conversation.assignee);
         VisitorConversation {
             id: view.conversation.id.0,
             status: view.conversation.status.as_str().to_owned(),
@@ -135,6 +144,64 @@ impl From<VisitorView> for VisitorConversation {
             humans_available: view.humans_available,
         }
     }
+}
+
+/// The `state` event of the visitor's stream: sent once on connecting, then whenever
+/// the conversation's status, holder or place in the queue changes. It carries no event
+/// id, so `Last-Event-ID` keeps naming the last message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct VisitorState {
+    /// `open` or `closed`.
+    pub status: String,
+    pub assignee: VisitorAssignee,
+    /// 1-based place in the queue; null when not queued.
+    pub queue_position: Option<u64>,
+}
+
+impl VisitorState {
+    /// The state of `conversation`, reading its queue position and its holder's name.
+    pub(crate) async fn read(
+        engine: &Engine,
+        conversation: &Conversation,
+    ) -> baton_engine::StoreResult<Self> {
+        let store = engine.store();
+        let open = conversation.status == baton_engine::model::ConversationStatus::Open;
+        let queue_position = if open && conversation.queued {
+            store.queue_position(conversation.id).await?
+        } else {
+            None
+        };
+        let name = match conversation.assignee {
+            Assignee::User(user) => Some(store.user(user).await?.name),
+            Assignee::Agent | Assignee::None => None,
+        };
+        Ok(VisitorState {
+            status: conversation.status.as_str().to_owned(),
+            assignee: VisitorAssignee {
+                kind: assignee_kind(&conversation.assignee).to_owned(),
+                name,
+            },
+            queue_position,
+        })
+    }
+}
+
+fn assignee_kind(assignee: &Assignee) -> &'static str {
+    match assignee {
+        Assignee::Agent => "agent",
+        Assignee::User(_) => "user",
+        Assignee::None => "none",
+    }
+}
+
+/// What the widget offers a new visitor before any conversation exists (B16).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatOptions {
+    /// Offer "chat with the assistant" or "talk to a person" before the first message.
+    pub visitor_choice: bool,
+    /// While the choice is offered: whether a person could take a conversation now
+    /// (as in the visitor's conversation JSON); null otherwise.
+    pub humans_available: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -153,9 +220,20 @@ pub enum TalkToDto {
     Assistant,
 }
 
-/// The visitor routes, with paths as in API.md.
+/// The visitor routes, with paths as in API.md. The API answers any origin (CORS), so
+/// the widget works embedded in a page of another site: visitor calls carry a bearer
+/// token, never a cookie, so no credentials are allowed.
 pub fn router(engine: Engine) -> Router {
-    Router::new()
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("last-event-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(600));
+    let api = Router::new()
         .route("/api/v1/chat/conversations", post(create_conversation))
         .route(
             "/api/v1/chat/conversations/{id}/messages",
@@ -163,10 +241,14 @@ pub fn router(engine: Engine) -> Router {
         )
         .route("/api/v1/chat/conversations/{id}", get(get_conversation))
         .route("/api/v1/chat/conversations/{id}/choice", post(choose))
+        .route("/api/v1/chat/options", get(options))
         .route(
             "/api/v1/chat/conversations/{id}/events",
             get(crate::sse::events),
         )
+        .layer(cors);
+    Router::new()
+        .merge(api)
         .route("/chat", get(demo_page))
         .route("/chat/widget.js", get(widget_script))
         .with_state(engine)
@@ -197,7 +279,8 @@ fn bounded(field: &str, value: Option<String>) -> Result<Option<String>, ApiErro
 
 #[utoipa::path(post, path = "/api/v1/chat/conversations", tag = "chat",
     request_body = CreateConversation,
-    responses((status = 201, body = CreatedConversation), (status = 422, body = baton_http::ErrorBody)))]
+    responses((status = 201, body = CreatedConversation),
+        (status = 422, body = baton_http::ErrorBody, description = "a bad visitor field, or `previous` names a conversation its token does not open")))]
 pub(crate) async fn create_conversation(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<CreateConversation>,
@@ -209,11 +292,54 @@ pub(crate) async fn create_conversation(
     if visitor.email.as_deref().is_some_and(|e| !e.contains('@')) {
         return Err(ApiError::invalid("visitor.email", "not an email address"));
     }
+    let previous = match body.previous {
+        Some(previous) => {
+            let id = ConversationId(previous.id);
+            let theirs = engine
+                .store()
+                .visitor_conversation(id, &hash_token(&previous.token))
+                .await;
+            match theirs {
+                Ok(Some(c)) if c.channel == CHANNEL => Some(c),
+                Ok(_) | Err(baton_engine::StoreError::NotFound { .. }) => {
+                    return Err(ApiError::invalid(
+                        "previous",
+                        "not a conversation this visitor token belongs to",
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => None,
+    };
+    // The same visitor: details not given again are the earlier conversation's.
+    let visitor = match &previous {
+        Some(earlier) => Visitor {
+            name: visitor.name.or_else(|| earlier.visitor.name.clone()),
+            email: visitor.email.or_else(|| earlier.visitor.email.clone()),
+        },
+        None => visitor,
+    };
     let token = new_token();
-    let conversation = engine
-        .store()
-        .create_conversation(CHANNEL, visitor, &hash_token(&token), Utc::now())
-        .await?;
+    let store = engine.store();
+    let conversation = match previous {
+        Some(previous) => {
+            store
+                .create_following_conversation(
+                    CHANNEL,
+                    visitor,
+                    &hash_token(&token),
+                    previous.id,
+                    Utc::now(),
+                )
+                .await?
+        }
+        None => {
+            store
+                .create_conversation(CHANNEL, visitor, &hash_token(&token), Utc::now())
+                .await?
+        }
+    };
     Ok((
         StatusCode::CREATED,
         ApiJson(CreatedConversation {
@@ -315,6 +441,20 @@ pub(crate) async fn get_conversation(
 ) -> Result<ApiJson<VisitorConversation>, ApiError> {
     let conversation = authorize(&engine, &headers, ConversationId(id)).await?;
     Ok(ApiJson(engine.visitor_view(conversation).await?.into()))
+}
+
+/// What the widget offers before the first message, for a visitor with no conversation
+/// yet (no token needed; the same fields as the conversation JSON).
+#[utoipa::path(get, path = "/api/v1/chat/options", tag = "chat",
+    responses((status = 200, body = ChatOptions)))]
+pub(crate) async fn options(
+    State(engine): State<Engine>,
+) -> Result<ApiJson<ChatOptions>, ApiError> {
+    let (visitor_choice, humans_available) = engine.visitor_offer().await?;
+    Ok(ApiJson(ChatOptions {
+        visitor_choice,
+        humans_available,
+    }))
 }
 
 /// The visitor's choice, up front or mid-conversation: `human` hands off with trigger

@@ -205,3 +205,158 @@ document.addEventListener("DOMContentLoaded", () => {
   initTriggersPanel();
   initTryMessage();
 });
+
+// --- Inbox: live list and conversation, title badge, sound, keyboard ---------------
+// One EventSource per tab on the staff stream. Any event, and every reconnect,
+// re-fetches the page's fragment (the same rendering as a fresh load) and swaps it in:
+// the page never drifts from what a reload would show, nothing missed or doubled.
+function startInbox(region) {
+  const baseTitle = document.title;
+  let badge = 0;
+  let waiting = null;
+  let inflight = false;
+  let again = false;
+  let audio = null;
+
+  const readWaiting = () => {
+    const nav = region.querySelector("[data-waiting]");
+    return nav ? Number(nav.dataset.waiting) : null;
+  };
+  const showBadge = () => {
+    document.title = badge > 0 ? `(${badge}) ${baseTitle}` : baseTitle;
+  };
+  const beep = () => {
+    if (!audio) return;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.1;
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.15);
+  };
+  waiting = readWaiting();
+
+  const swap = (html) => {
+    // Keep what the person is doing: the focused conversation, the reply being typed.
+    const active = document.activeElement;
+    const focusedRow = active && active.closest && active.closest(".inbox-row");
+    const focusedId = focusedRow ? focusedRow.dataset.id : null;
+    const reply = region.querySelector("#reply-text");
+    const draft = reply ? reply.value : null;
+    const replyFocused = reply && active === reply;
+    const selection = reply ? [reply.selectionStart, reply.selectionEnd] : null;
+    region.innerHTML = html;
+    if (focusedId) {
+      const link = region.querySelector(`.inbox-row[data-id="${focusedId}"] .conv-link`);
+      if (link) link.focus();
+    }
+    const newReply = region.querySelector("#reply-text");
+    if (newReply && draft !== null) {
+      newReply.value = draft;
+      if (replyFocused) {
+        newReply.focus();
+        newReply.setSelectionRange(selection[0], selection[1]);
+      }
+    }
+    const now = readWaiting();
+    if (now !== null && waiting !== null && now > waiting) {
+      badge += now - waiting;
+      showBadge();
+      beep();
+    }
+    if (now !== null) waiting = now;
+  };
+
+  const refresh = async () => {
+    if (inflight) { again = true; return; }
+    inflight = true;
+    try {
+      do {
+        again = false;
+        const response = await fetch(region.dataset.fragment, {
+          credentials: "same-origin", headers: { "Accept": "text/html" },
+        });
+        if (response.redirected || !response.ok) break;
+        swap(await response.text());
+      } while (again);
+    } catch (_) {
+      // The stream's reconnect resyncs.
+    } finally {
+      inflight = false;
+    }
+  };
+
+  const source = new EventSource("/api/v1/events");
+  let opened = false;
+  source.addEventListener("open", () => {
+    // A reconnect may have missed events: resync.
+    if (opened) refresh();
+    opened = true;
+    region.dataset.liveOpen = "true";
+  });
+  for (const name of ["message", "assigned", "closed", "handed_back", "reopened"]) {
+    source.addEventListener(name, refresh);
+  }
+  region.dataset.liveReady = "true";
+
+  // Seen: the badge goes once the person is back at the page.
+  const seen = () => { if (badge) { badge = 0; showBadge(); } };
+  document.addEventListener("pointerdown", seen);
+  document.addEventListener("keydown", seen);
+
+  const sound = document.getElementById("sound-toggle");
+  if (sound) {
+    sound.hidden = false;
+    sound.addEventListener("click", () => {
+      if (audio) {
+        audio.close();
+        audio = null;
+        sound.textContent = "Turn on sound";
+        sound.setAttribute("aria-pressed", "false");
+      } else {
+        const Context = window.AudioContext || window.webkitAudioContext;
+        if (!Context) return;
+        audio = new Context();
+        sound.textContent = "Turn off sound";
+        sound.setAttribute("aria-pressed", "true");
+        beep();
+      }
+    });
+  }
+}
+
+function typing(target) {
+  return target && (target.isContentEditable ||
+    ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const region = document.querySelector("#live-region[data-live]");
+  if (region) startInbox(region);
+});
+
+document.addEventListener("keydown", (event) => {
+  const region = document.querySelector("#live-region[data-live]");
+  if (!region) return;
+  // Ctrl/Cmd+Enter in the reply box sends.
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.id === "reply-text") {
+    event.preventDefault();
+    const form = event.target.form;
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+  if (region.dataset.live === "list" && (event.key === "j" || event.key === "k")) {
+    const links = [...region.querySelectorAll(".conv-link")];
+    if (!links.length) return;
+    const at = links.indexOf(document.activeElement);
+    const next = event.key === "j"
+      ? (at < 0 ? 0 : Math.min(at + 1, links.length - 1))
+      : (at < 0 ? 0 : Math.max(at - 1, 0));
+    links[next].focus();
+    event.preventDefault();
+  } else if (region.dataset.live === "conversation" && event.key === "Escape") {
+    window.location.href = "/console/inbox";
+  }
+});

@@ -16,7 +16,7 @@ pub(crate) fn routes() -> Router<Console> {
 }
 
 /// The console's first page.
-pub(crate) const START: &str = "/console/agent/handoff";
+pub(crate) const START: &str = "/console/inbox";
 
 async fn home(State(console): State<Console>, headers: HeaderMap) -> Response {
     let signed_in = match session::token(&headers) {

@@ -17,6 +17,7 @@ mod audit;
 mod form;
 mod handoff;
 mod home;
+mod inbox;
 mod page;
 mod people;
 mod sign_in;
@@ -90,6 +91,7 @@ impl FromRef<Console> for AuthState {
 pub fn router(console: Console) -> Router {
     Router::new()
         .merge(home::routes())
+        .merge(inbox::routes())
         .merge(sign_in::routes())
         .merge(handoff::routes())
         .merge(people::routes())

@@ -123,6 +123,7 @@ pub(crate) fn encode(value: &str) -> String {
 /// Which part of the console a page belongs to (the navigation marks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
+    Inbox,
     Handoff,
     Agent,
     Users,
@@ -142,6 +143,10 @@ pub(crate) struct Layout {
     pub(crate) user_name: String,
     /// A notice at the top of the page ("Saved."), if any.
     pub(crate) flash: Option<String>,
+    /// The signed-in user's own switch, shown in the header: `available` or `away`.
+    pub(crate) availability: &'static str,
+    /// Where the availability form returns to.
+    pub(crate) back: String,
 }
 
 impl Layout {
@@ -151,7 +156,19 @@ impl Layout {
             section,
             user_name: who.user.name.clone(),
             flash: None,
+            availability: who.user.availability.as_str(),
+            back: String::new(),
         }
+    }
+
+    /// The page the header's availability switch returns to.
+    pub(crate) fn returning_to(mut self, path: impl Into<String>) -> Self {
+        self.back = path.into();
+        self
+    }
+
+    pub(crate) fn is_available(&self) -> bool {
+        self.availability == "available"
     }
 
     pub(crate) fn with_flash(mut self, flash: Option<String>) -> Self {
@@ -162,6 +179,7 @@ impl Layout {
     /// `aria-current="page"` for the navigation link of `section`.
     pub(crate) fn current(&self, section: &str) -> &'static str {
         let here = match self.section {
+            Section::Inbox => "inbox",
             Section::Handoff => "handoff",
             Section::Agent => "agent",
             Section::Users => "users",
@@ -275,6 +293,14 @@ impl Notice {
             "resumed" => "The customer agent answers again.",
             "link" => "A new set-password link was made; it is shown once, below.",
             "token" => "A new API token was made; it is shown once, below.",
+            "claimed" => "You took the conversation.",
+            "sent" => "Sent.",
+            "closed" => "The conversation is closed.",
+            "reopened" => "The conversation is open again, with the customer agent.",
+            "handed_back" => "The customer agent has the conversation again.",
+            "reassigned" => "The conversation is reassigned.",
+            "available" => "You are available: new conversations can be routed to you.",
+            "away" => "You are away: nothing new is routed to you.",
             "conflict" => {
                 "Someone else saved these settings meanwhile; this page now shows theirs."
             }

@@ -619,6 +619,31 @@ impl Engine {
             Assignee::User(user) => Some(store.user(user).await?.name),
             Assignee::Agent | Assignee::None => None,
         };
+        let (visitor_choice, humans_available) = if open && conversation.assignee == Assignee::Agent
+        {
+            self.visitor_offer().await?
+        } else {
+            let snapshot = self.inner.snapshot.get(store).await?;
+            (
+                decision::offers_visitor_choice(&snapshot.compiled.settings),
+                None,
+            )
+        };
+        Ok(VisitorView {
+            conversation,
+            assignee_name,
+            queue_position,
+            visitor_choice,
+            humans_available,
+        })
+    }
+
+    /// What a visitor held by the assistant is offered before the first message: whether
+    /// to offer the choice between the assistant and a person (B16), and when it is
+    /// offered and a list of people receives handoffs, whether one of them could take a
+    /// conversation now, under the rule the router applies.
+    pub async fn visitor_offer(&self) -> StoreResult<(bool, Option<bool>)> {
+        let store = &*self.inner.store;
         let snapshot = self.inner.snapshot.get(store).await?;
         let settings = &snapshot.compiled.settings;
         let visitor_choice = decision::offers_visitor_choice(settings);
@@ -628,20 +653,14 @@ impl Engine {
                     user_ids, team_ids, ..
                 }),
                 Some(Decision::Handoff { process, .. }),
-            ) if visitor_choice && open && conversation.assignee == Assignee::Agent => Some(
+            ) if visitor_choice => Some(
                 store
                     .anyone_eligible(user_ids, team_ids, process, Utc::now())
                     .await?,
             ),
             _ => None,
         };
-        Ok(VisitorView {
-            conversation,
-            assignee_name,
-            queue_position,
-            visitor_choice,
-            humans_available,
-        })
+        Ok((visitor_choice, humans_available))
     }
 
     fn assigned(&self, assignments: Vec<Assignment>) {

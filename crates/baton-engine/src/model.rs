@@ -160,6 +160,8 @@ pub struct Conversation {
     pub queued: bool,
     /// The help-desk ticket the handoff made, if any.
     pub ticket_id: Option<TicketId>,
+    /// The visitor's earlier conversation (closed) that this one carries on, if any.
+    pub previous_conversation_id: Option<ConversationId>,
     pub created_at: DateTime<Utc>,
 }
 

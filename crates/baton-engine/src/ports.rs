@@ -127,6 +127,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         visitor_token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
+    /// A new conversation that carries on `previous` (the visitor's earlier one, which
+    /// the caller has checked is theirs), linked by `previous_conversation_id`.
+    async fn create_following_conversation(
+        &self,
+        channel: &str,
+        visitor: Visitor,
+        visitor_token_hash: &str,
+        previous: ConversationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation>;
     async fn conversation(&self, id: ConversationId) -> StoreResult<Conversation>;
     /// The conversation of a messaging thread (`channel`, `thread`), created on the
     /// first message; concurrent first messages get the same one.
@@ -154,7 +164,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         id: ConversationId,
         token_hash: &str,
     ) -> StoreResult<Option<Conversation>>;
-    async fn conversations(&self, view: View, limit: u64) -> StoreResult<Vec<Conversation>>;
+    /// One page of a view in its order (Unassigned: oldest handoff first; Mine: oldest
+    /// first; Open and All: newest first), starting after the conversation `after` (the
+    /// last of the previous page): a keyset read on an index, never an offset.
+    async fn conversations(
+        &self,
+        view: View,
+        after: Option<ConversationId>,
+        limit: u64,
+    ) -> StoreResult<Vec<Conversation>>;
     /// Messages oldest first, optionally only those after `after`.
     async fn messages(
         &self,

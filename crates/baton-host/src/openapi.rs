@@ -26,6 +26,7 @@ use crate::api::{conversations, events, ops, people, plugins, settings, workflow
         baton_channel_chat::openapi::list_messages,
         baton_channel_chat::openapi::get_conversation,
         baton_channel_chat::openapi::choose,
+        baton_channel_chat::openapi::options,
         baton_channel_chat::openapi::events,
         baton_channel_messaging::openapi::handshake,
         baton_channel_messaging::openapi::inbound,

@@ -162,6 +162,7 @@ pub(crate) fn conversation(row: conversation::Model) -> Result<Conversation> {
         handoff,
         queued: row.queued,
         ticket_id: row.ticket_id.map(TicketId),
+        previous_conversation_id: row.previous_conversation_id.map(ConversationId),
         created_at: time(row.created_at),
     })
 }

@@ -164,6 +164,8 @@ pub mod conversation {
         pub ticket_id: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The visitor's earlier conversation, closed by staff, that this one carries on.
+        pub previous_conversation_id: Option<i64>,
     }
     no_relations!();
 }

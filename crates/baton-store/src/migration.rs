@@ -42,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(SignIn),
             Box::new(AuditKind),
             Box::new(Handback),
+            Box::new(PreviousConversation),
+            Box::new(InboxPages),
         ]
     }
 }
@@ -463,6 +465,75 @@ impl MigrationTrait for Handback {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// A conversation the visitor started after staff closed their earlier one remembers it,
+/// so staff see the two linked.
+#[derive(Debug)]
+struct PreviousConversation;
+
+impl MigrationName for PreviousConversation {
+    fn name(&self) -> &str {
+        "m20261128_000014_previous_conversation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for PreviousConversation {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        add_column(
+            manager,
+            "conversations",
+            big_integer_null("previous_conversation_id"),
+        )
+        .await
+    }
+}
+
+/// The inbox views read a page at a time in their order (`turns::list`): Unassigned by
+/// (status, assignee kind) then (handoff time, id); Mine by (assignee, status) then id;
+/// Open by status then id. Each page is a range of one index, however many
+/// conversations are stored.
+#[derive(Debug)]
+struct InboxPages;
+
+impl MigrationName for InboxPages {
+    fn name(&self) -> &str {
+        "m20261128_000015_inbox_pages"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for InboxPages {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let indexes = [
+            Index::create()
+                .name("conversations_unassigned")
+                .table("conversations")
+                .col("status")
+                .col("assignee_kind")
+                .col("handoff_at")
+                .col("id")
+                .to_owned(),
+            Index::create()
+                .name("conversations_assignee_id")
+                .table("conversations")
+                .col("assignee_user_id")
+                .col("status")
+                .col("id")
+                .to_owned(),
+            Index::create()
+                .name("conversations_status_id")
+                .table("conversations")
+                .col("status")
+                .col("id")
+                .to_owned(),
+        ];
+        for index in indexes {
+            manager.create_index(index).await?;
+        }
+        Ok(())
     }
 }
 

@@ -234,7 +234,29 @@ impl Store for SeaStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation> {
         in_txn!(self, |txn| {
-            turns::create_conversation(&txn, channel, visitor, visitor_token_hash, now).await?
+            turns::create_conversation(&txn, channel, visitor, visitor_token_hash, None, now)
+                .await?
+        })
+    }
+
+    async fn create_following_conversation(
+        &self,
+        channel: &str,
+        visitor: Visitor,
+        visitor_token_hash: &str,
+        previous: ConversationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Conversation> {
+        in_txn!(self, |txn| {
+            turns::create_conversation(
+                &txn,
+                channel,
+                visitor,
+                visitor_token_hash,
+                Some(previous),
+                now,
+            )
+            .await?
         })
     }
 
@@ -286,8 +308,13 @@ impl Store for SeaStore {
         }
     }
 
-    async fn conversations(&self, view: View, limit: u64) -> StoreResult<Vec<Conversation>> {
-        turns::list(&self.db, view, limit).await
+    async fn conversations(
+        &self,
+        view: View,
+        after: Option<ConversationId>,
+        limit: u64,
+    ) -> StoreResult<Vec<Conversation>> {
+        turns::list(&self.db, view, after, limit).await
     }
 
     async fn messages(

@@ -51,7 +51,7 @@ pub(crate) async fn thread_conversation(
     }
     // No visitor token: messaging visitors are authenticated by the provider's
     // signature, and an empty hash matches no token.
-    let created = create_conversation(db, channel, visitor, "", now).await?;
+    let created = create_conversation(db, channel, visitor, "", None, now).await?;
     conversation::Entity::update_many()
         .col_expr(conversation::Column::Thread, Expr::value(thread_id))
         .filter(conversation::Column::Id.eq(created.id.0))

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr,
+    QueryOrder, QuerySelect, QueryTrait, Set, SqlErr,
 };
 use serde_json::{Value, json};
 
@@ -140,6 +140,7 @@ pub(crate) async fn create_conversation(
     channel: &str,
     visitor: Visitor,
     token_hash: &str,
+    previous: Option<ConversationId>,
     now: DateTime<Utc>,
 ) -> Result<Conversation> {
     let row = conversation::ActiveModel {
@@ -164,6 +165,7 @@ pub(crate) async fn create_conversation(
         human_replied: Set(false),
         assigned_at: Set(None),
         ticket_id: Set(None),
+        previous_conversation_id: Set(previous.map(|id| id.0)),
         created_at: Set(micros(now)),
         updated_at: Set(micros(now)),
         ..Default::default()
@@ -190,23 +192,54 @@ pub(crate) async fn get(db: &impl ConnectionTrait, id: ConversationId) -> Result
 pub(crate) async fn list(
     db: &impl ConnectionTrait,
     view: View,
+    after: Option<ConversationId>,
     limit: u64,
 ) -> Result<Vec<Conversation>> {
+    use conversation::Column as C;
     let query = conversation::Entity::find();
+    // Each order is an index's (`conversations_unassigned`, `conversations_assignee_id`,
+    // `conversations_status_id`, the primary key), so a page is a range read.
     let query = match view {
-        View::Unassigned => query
-            .filter(conversation::Column::Status.eq("open"))
-            .filter(conversation::Column::AssigneeKind.eq("none"))
-            .order_by_asc(conversation::Column::HandoffAt)
-            .order_by_asc(conversation::Column::Id),
+        View::Unassigned => {
+            let query = query
+                .filter(C::Status.eq("open"))
+                .filter(C::AssigneeKind.eq("none"));
+            let query = match after {
+                None => query,
+                Some(after) => {
+                    // The cursor's place in the order: one primary-key read.
+                    let at = conversation::Entity::find_by_id(after.0)
+                        .one(db)
+                        .await
+                        .map_err(backend)?
+                        .and_then(|c| c.handoff_at);
+                    match at {
+                        // A row comparison: both backends read it as one index range.
+                        Some(at) => query.filter(sea_orm::sea_query::ExprTrait::gt(
+                            Expr::tuple([
+                                Expr::col((conversation::Entity, C::HandoffAt)),
+                                Expr::col((conversation::Entity, C::Id)),
+                            ]),
+                            Expr::tuple([Expr::value(at), Expr::value(after.0)]),
+                        )),
+                        None => query.filter(C::Id.gt(after.0)),
+                    }
+                }
+            };
+            query.order_by_asc(C::HandoffAt).order_by_asc(C::Id)
+        }
         View::Mine(user) => query
-            .filter(conversation::Column::Status.eq("open"))
-            .filter(conversation::Column::AssigneeUserId.eq(user.0))
-            .order_by_asc(conversation::Column::Id),
+            .filter(C::Status.eq("open"))
+            .filter(C::AssigneeUserId.eq(user.0))
+            .apply_if(after, |q, after| q.filter(C::Id.gt(after.0)))
+            .order_by_asc(C::Id),
         View::Open => query
-            .filter(conversation::Column::Status.eq("open"))
-            .order_by_desc(conversation::Column::Id),
-        View::All => query.order_by_desc(conversation::Column::Id),
+            .filter(C::Status.eq("open"))
+            .apply_if(after, |q, after| q.filter(C::Id.lt(after.0)))
+            .order_by_desc(C::Id),
+        View::All => query
+            .apply_if(after, |q, after| q.filter(C::Id.lt(after.0)))
+            .order_by_desc(C::Id),
     };
     query
         .limit(limit)

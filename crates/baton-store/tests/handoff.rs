@@ -392,7 +392,10 @@ async fn concurrent_handoffs_closes_and_availability_changes_keep_every_invarian
             .await
             .expect("back");
     }
-    let conversations = store.conversations(View::All, 1000).await.expect("list");
+    let conversations = store
+        .conversations(View::All, None, 1000)
+        .await
+        .expect("list");
     assert_eq!(conversations.len(), 50);
     let mut held = std::collections::HashMap::new();
     for c in &conversations {

@@ -46,6 +46,9 @@ pub struct ConversationDto {
     pub queued: bool,
     pub inbox_id: Option<i64>,
     pub visitor: VisitorDto,
+    /// The visitor's earlier conversation, closed by staff, that this one carries on
+    /// (the web chat widget starts a new conversation when the visitor writes again).
+    pub previous_conversation_id: Option<i64>,
     pub created_at: String,
 }
 
@@ -112,6 +115,7 @@ impl From<Conversation> for ConversationDto {
                 name: c.visitor.name,
                 email: c.visitor.email,
             },
+            previous_conversation_id: c.previous_conversation_id.map(|p| p.0),
             created_at: c.created_at.to_rfc3339(),
         }
     }
@@ -153,7 +157,11 @@ pub(crate) async fn list(
     if limit == 0 || limit > 1000 {
         return Err(ApiError::invalid("limit", "between 1 and 1000"));
     }
-    let conversations = state.engine.store().conversations(view, limit).await?;
+    let conversations = state
+        .engine
+        .store()
+        .conversations(view, None, limit)
+        .await?;
     Ok(ApiJson(Conversations {
         conversations: conversations.into_iter().map(Into::into).collect(),
     }))
