@@ -28,12 +28,15 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "load",
-        "release build, then the HTTP pipeline vs raw store writes in one run (args go to baton-load, e.g. --database postgres)",
+        "release build, then the HTTP pipeline vs raw store writes in one run (args go to baton-load, e.g. --database postgres); \
+         `load sign-in [--requests 400] [--concurrency 20]`: GET /healthz latency alone vs during concurrent password sign-ins",
     ),
     (
         "bench",
         "criterion benchmarks: trigger matching (core), choosing an assignee among 100 vs 10,000 \
-         (routing, store), a matcher call through the plugin ABI vs in-process (plugin-host)",
+         (routing, store), an audit page on a log of 100 vs 100,000 rows (store; PostgreSQL too \
+         with BATON_TEST_POSTGRES_URL), one password verification at the production cost (auth), \
+         a matcher call through the plugin ABI vs in-process (plugin-host)",
     ),
     (
         "build-plugins",
@@ -66,6 +69,8 @@ fn main() -> ExitCode {
             "baton-routing",
             "-p",
             "baton-store",
+            "-p",
+            "baton-auth",
             "-p",
             "baton-plugin-host",
         ])),

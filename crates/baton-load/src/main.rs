@@ -8,6 +8,9 @@
 //! 2. On a second fresh database, performs the same row writes directly through the store
 //!    (`Store::commit_turn` with the same actions, same concurrency).
 //! 3. Prints messages/s and latency percentiles for both, and the ratio.
+//!
+//! `baton-load sign-in` is another run: `GET /healthz` latency alone and during a burst
+//! of concurrent password sign-ins ([`sign_in`]).
 #![allow(clippy::print_stdout)] // a command-line tool: stdout is its report
 
 use std::io::{BufRead, BufReader};
@@ -27,9 +30,13 @@ use baton_store::SeaStore;
 use clap::Parser;
 use serde_json::{Value, json};
 
+mod sign_in;
+
 #[derive(Debug, Parser)]
 #[command(about = "Load run: HTTP pipeline vs raw store writes, same database kind, same run")]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Run>,
     /// Concurrent conversations.
     #[arg(long, default_value_t = 64)]
     conversations: usize,
@@ -54,11 +61,23 @@ struct Args {
     hosts: usize,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Run {
+    /// `GET /healthz` latency alone vs during concurrent password sign-ins (SQLite).
+    SignIn(sign_in::SignInArgs),
+}
+
 const TOKEN: &str = "load-run-owner-token-0123456789";
 const USERS: usize = 8;
 
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(Run::SignIn(sign_in)) = args.command.take() {
+        return tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(sign_in::run(sign_in));
+    }
     if args.conversations == 0 || args.messages == 0 || args.hosts == 0 {
         bail!("--conversations, --messages and --hosts must be at least 1");
     }
@@ -239,9 +258,9 @@ impl Drop for Server {
     }
 }
 
-fn baton_binary(args: &Args) -> Result<PathBuf> {
-    if let Some(path) = &args.baton {
-        return Ok(path.clone());
+fn baton_binary(path: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = path {
+        return Ok(path.to_path_buf());
     }
     let me = std::env::current_exe()?;
     let path = me.with_file_name("baton");
@@ -256,7 +275,7 @@ fn baton_binary(args: &Args) -> Result<PathBuf> {
 
 fn start(args: &Args, (url, schema): &(String, Option<String>)) -> Result<Server> {
     let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/kb");
-    let mut command = Command::new(baton_binary(args)?);
+    let mut command = Command::new(baton_binary(args.baton.as_deref())?);
     command
         .arg("serve")
         .env("BATON_HTTP__ADDR", "127.0.0.1:0")
