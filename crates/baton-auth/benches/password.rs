@@ -73,7 +73,15 @@ fn bench(c: &mut Criterion) {
 }
 
 /// (MiB, passes), one lane: the production memory with more passes, and more memory.
-const ALTERNATIVES: [(u32, u32); 6] = [(19, 3), (19, 4), (19, 5), (46, 1), (46, 2), (64, 2)];
+const ALTERNATIVES: [(u32, u32); 7] = [
+    (19, 4),
+    (19, 5),
+    (19, 6),
+    (19, 8),
+    (46, 1),
+    (46, 2),
+    (64, 2),
+];
 
 /// Verifications timed for the CPU-time figure.
 const CPU_TIME_RUNS: u32 = 20;
