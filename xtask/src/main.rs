@@ -29,7 +29,7 @@ const TASKS: &[(&str, &str)] = &[
     (
         "load",
         "release build, then the HTTP pipeline vs raw store writes in one run (args go to baton-load, e.g. --database postgres); \
-         `load sign-in [--requests 400] [--concurrency 20]`: GET /healthz latency alone vs during concurrent password sign-ins",
+         `load sign-in [--requests 400] [--interval-ms 10] [--concurrency 20]`: GET /healthz latency alone vs during concurrent password sign-ins",
     ),
     (
         "bench",

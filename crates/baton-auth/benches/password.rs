@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// (MiB, passes), one lane: the production memory with more passes, and more memory.
+/// (MiB, passes), one lane: OWASP's 19 MiB floor with more passes, and more memory.
 const ALTERNATIVES: [(u32, u32); 7] = [
     (19, 4),
     (19, 5),
