@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use baton_core::ids::{ConversationId, UserId};
-use baton_core::people::{Availability, Permission};
+use baton_core::people::Availability;
 use baton_engine::StoreError;
 use baton_engine::model::{Assignee, Author, Conversation, ConversationStatus, User, View};
 
@@ -660,10 +660,7 @@ async fn handback(State(console): State<Console>, who: SignedIn, Path(id): Path<
         Ok(c) => c,
         Err(error) => return store_error_page(error),
     };
-    if let Assignee::User(holder) = conversation.assignee
-        && holder != who.user.id
-        && !who.user.has(Permission::Admin)
-    {
+    if !conversation.may_hand_back(&who.user) {
         return error_page(
             StatusCode::FORBIDDEN,
             "Someone else holds this conversation: only they or an admin can hand it back.",

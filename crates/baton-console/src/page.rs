@@ -115,6 +115,26 @@ impl FromRequestParts<Console> for SignedIn {
     }
 }
 
+/// Whether the request carries a live session cookie (for pages anyone may open, which
+/// only lead elsewhere when signed in).
+pub(crate) async fn has_session(console: &Console, headers: &axum::http::HeaderMap) -> bool {
+    let Some(token) = baton_auth::session::token(headers) else {
+        return false;
+    };
+    matches!(
+        console
+            .engine()
+            .store()
+            .session_user(
+                &baton_http::hash_token(token),
+                console.auth.sessions.idle,
+                chrono::Utc::now()
+            )
+            .await,
+        Ok(Some(_))
+    )
+}
+
 /// Percent-encodes a query value.
 pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()

@@ -19,7 +19,8 @@ use serde::Deserialize;
 use crate::Console;
 use crate::form::Form;
 use crate::page::{
-    Layout, Notice, Section, SignedIn, error_page, ok, render, see_other, store_error_page,
+    Layout, Notice, Section, SignedIn, error_page, has_session, ok, render, see_other,
+    store_error_page,
 };
 
 pub(crate) fn routes() -> Router<Console> {
@@ -78,13 +79,7 @@ async fn login_page(
     Query(q): Query<LoginQuery>,
 ) -> Response {
     // Already signed in: straight on.
-    if let Some(token) = session::token(&parts)
-        && let Ok(Some(_)) = console
-            .engine()
-            .store()
-            .session_user(&hash_token(token), console.auth.sessions.idle, Utc::now())
-            .await
-    {
+    if has_session(&console, &parts).await {
         return Redirect::to(safe_next(q.next.as_deref().unwrap_or("/"))).into_response();
     }
     ok(&LoginPage {

@@ -165,6 +165,17 @@ pub struct Conversation {
     pub created_at: DateTime<Utc>,
 }
 
+impl Conversation {
+    /// Who may give it back to the customer agent: its holder or an admin; anyone when
+    /// no human holds it.
+    pub fn may_hand_back(&self, user: &User) -> bool {
+        match self.assignee {
+            Assignee::User(holder) => holder == user.id || user.has(Permission::Admin),
+            Assignee::Agent | Assignee::None => true,
+        }
+    }
+}
+
 /// A stored workflow definition (F9).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workflow {

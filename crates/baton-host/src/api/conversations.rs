@@ -334,13 +334,10 @@ pub(crate) async fn handback(
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     let id = ConversationId(id);
     let conversation = state.engine.store().conversation(id).await?;
-    if let Assignee::User(holder) = conversation.assignee
-        && holder != staff.0.id
-        && !staff.0.has(Permission::Admin)
-    {
-        return Err(ApiError::forbidden(format!(
-            "user {holder} holds this conversation: only they or an admin can hand it back"
-        )));
+    if !conversation.may_hand_back(&staff.0) {
+        return Err(ApiError::forbidden(
+            "someone else holds this conversation: only they or an admin can hand it back",
+        ));
     }
     // The holder the permission was checked against: if it moves meanwhile, 409.
     let conversation = state
