@@ -207,7 +207,7 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // --- Inbox: live list and conversation, title badge, sound, keyboard ---------------
-// One EventSource per tab on the staff stream. Any event, and every reconnect,
+// One EventSource per tab on the staff stream. Any event, and every (re)connect,
 // re-fetches the page's fragment (the same rendering as a fresh load) and swaps it in:
 // the page never drifts from what a reload would show, nothing missed or doubled.
 function startInbox(region) {
@@ -287,15 +287,16 @@ function startInbox(region) {
     }
   };
 
+  // The browser reconnects by itself with Last-Event-ID: the server replays what was
+  // missed, or sends `resync` when it no longer can (a restart, another host).
   const source = new EventSource("/api/v1/events");
-  let opened = false;
   source.addEventListener("open", () => {
-    // A reconnect may have missed events: resync.
-    if (opened) refresh();
-    opened = true;
+    // Events between this page's rendering and the stream's start, or of a reconnect
+    // the replay cannot cover, are not lost: re-read once per (re)connection.
+    refresh();
     region.dataset.liveOpen = "true";
   });
-  for (const name of ["message", "assigned", "closed", "handed_back", "reopened"]) {
+  for (const name of ["message", "assigned", "closed", "handed_back", "reopened", "resync"]) {
     source.addEventListener(name, refresh);
   }
   region.dataset.liveReady = "true";

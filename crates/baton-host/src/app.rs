@@ -23,6 +23,8 @@ pub struct AppState {
     pub plugins: Arc<crate::plugins::Plugins>,
     /// Staff authentication, shared with the console.
     pub auth: baton_auth::AuthState,
+    /// The staff stream's numbered recent events, for `Last-Event-ID`.
+    pub journal: crate::journal::Journal,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.

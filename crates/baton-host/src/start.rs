@@ -140,7 +140,9 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     tracing::info!(templates = templates.len(), dir = %config.workflows.dir.display(), "workflow templates loaded");
     let mut auth = baton_auth::AuthState::new(engine.clone());
     auth.sessions = config.auth.sessions();
+    let journal = crate::journal::Journal::spawn(&engine);
     Ok(AppState {
+        journal,
         engine,
         metrics,
         templates: Arc::new(templates),
