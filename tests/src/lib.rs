@@ -420,30 +420,14 @@ impl Server {
         std::fs::write(kb.join("shipping.md"), KB_SHIPPING).unwrap();
         std::fs::write(kb.join("returns.md"), KB_RETURNS).unwrap();
 
-        let mut cmd = baton_command(&["serve"]);
-        cmd.current_dir(&dir)
-            .env("BATON_HTTP__ADDR", "127.0.0.1:0")
-            .env("BATON_BOOTSTRAP_TOKEN", &token)
-            .env("BATON_KB__DIR", &kb)
-            .env("RUST_LOG", "warn");
         if let Some(toml) = config {
-            let file = dir.join("baton.toml");
-            std::fs::write(&file, toml).unwrap();
-            cmd.arg("--config").arg(&file);
+            std::fs::write(dir.join(CONFIG_FILE), toml).unwrap();
         }
         let database = match database {
-            Database::Sqlite(file) => {
-                let file = file.unwrap_or_else(|| dir.join("baton.db"));
-                let url = format!("sqlite://{}?mode=rwc", file.display());
-                cmd.env("BATON_DATABASE__URL", url);
-                Database::Sqlite(Some(file))
-            }
-            Database::Postgres(url, schema) => {
-                cmd.env("BATON_DATABASE__URL", &url)
-                    .env("BATON_DATABASE__SCHEMA", &schema);
-                Database::Postgres(url, schema)
-            }
+            Database::Sqlite(file) => Database::Sqlite(Some(file.unwrap_or_else(|| dir.join("baton.db")))),
+            postgres @ Database::Postgres(..) => postgres,
         };
+        let cmd = serve_command(&dir, &token, &database, "127.0.0.1:0");
         let postgres = match (&database, owns_schema) {
             (Database::Postgres(url, schema), true) => Some((url.clone(), schema.clone())),
             _ => None,
@@ -476,6 +460,33 @@ impl Server {
             database,
             _tempdir: tempdir,
         }
+    }
+
+    /// Kills the process (SIGKILL, as a crash) and starts it again on the same address
+    /// and the same database, so that clients already connected can reconnect to the
+    /// URL they know.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let addr = self
+            .base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut last = String::new();
+        // The old socket may hold the port a moment after the kill.
+        for _ in 0..40 {
+            let cmd = serve_command(&self.dir, &self.token, &self.database, &addr);
+            let mut process = Process::spawn(cmd);
+            match process.wait_for_line("Baton listening on ", START_TIMEOUT) {
+                Ok(_) => {
+                    self.process = process;
+                    return;
+                }
+                Err(e) => last = e,
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("the server did not start again on {addr}: {last}");
     }
 
     /// Kills the process at once (SIGKILL): no shutdown, no flush, as a crash would. The
@@ -782,6 +793,17 @@ impl Server {
 
     /// Opens any server-sent event stream of the server with `token`.
     pub async fn sse(&self, path: &str, token: &str, last_event_id: Option<i64>) -> EventStream {
+        self.sse_after(path, token, last_event_id.map(|id| id.to_string()).as_deref())
+            .await
+    }
+
+    /// Opens a server-sent event stream, sending `last_event_id` as it is.
+    pub async fn sse_after(
+        &self,
+        path: &str,
+        token: &str,
+        last_event_id: Option<&str>,
+    ) -> EventStream {
         let mut req = self
             .client
             .get(self.url(path))
@@ -790,7 +812,7 @@ impl Server {
             // The stream stays open: no overall timeout, `next` has its own.
             .timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {
-            req = req.header("last-event-id", id.to_string());
+            req = req.header("last-event-id", id);
         }
         let resp = req.send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "SSE status");
@@ -842,6 +864,37 @@ impl Drop for Server {
             drop_schema(url, schema);
         }
     }
+}
+
+/// The `--config` file of a server started with one, in its folder.
+const CONFIG_FILE: &str = "baton.toml";
+
+/// `baton serve` on `addr` for the server whose folder is `dir`.
+fn serve_command(dir: &Path, token: &str, database: &Database, addr: &str) -> Command {
+    let mut cmd = baton_command(&["serve"]);
+    cmd.current_dir(dir)
+        .env("BATON_HTTP__ADDR", addr)
+        .env("BATON_BOOTSTRAP_TOKEN", token)
+        .env("BATON_KB__DIR", dir.join("kb"))
+        .env("RUST_LOG", "warn");
+    let config = dir.join(CONFIG_FILE);
+    if config.is_file() {
+        cmd.arg("--config").arg(config);
+    }
+    match database {
+        Database::Sqlite(file) => {
+            let file = file.clone().unwrap_or_else(|| dir.join("baton.db"));
+            cmd.env(
+                "BATON_DATABASE__URL",
+                format!("sqlite://{}?mode=rwc", file.display()),
+            );
+        }
+        Database::Postgres(url, schema) => {
+            cmd.env("BATON_DATABASE__URL", url)
+                .env("BATON_DATABASE__SCHEMA", schema);
+        }
+    }
+    cmd
 }
 
 fn unique_schema() -> String {
