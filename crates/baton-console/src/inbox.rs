@@ -17,7 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use baton_core::ids::{ConversationId, UserId};
+use baton_core::ids::{ConversationId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_engine::StoreError;
 use baton_engine::model::{Assignee, Author, Conversation, ConversationStatus, User, View};
@@ -378,6 +378,8 @@ pub(crate) struct ConversationView {
     pub(crate) can_hand_back: bool,
     pub(crate) can_reassign: bool,
     pub(crate) seated: Vec<Choice>,
+    /// Teams to reassign to: a member takes it under the routing rules.
+    pub(crate) teams: Vec<Choice>,
     pub(crate) problem: Problem,
 }
 
@@ -391,6 +393,11 @@ async fn conversation_view(
     let c = store.conversation(id).await?;
     let messages = store.messages(id, None).await?;
     let (users, names) = names(console).await?;
+    let teams = if who.is_admin() {
+        store.teams().await?
+    } else {
+        Vec::new()
+    };
     let ticket = match c.ticket_id {
         Some(t) => {
             let t = store.ticket(t).await?;
@@ -466,6 +473,13 @@ async fn conversation_view(
             .map(|u| Choice {
                 id: u.id.0,
                 name: u.name.clone(),
+            })
+            .collect(),
+        teams: teams
+            .into_iter()
+            .map(|t| Choice {
+                id: t.id.0,
+                name: t.name,
             })
             .collect(),
         problem,
@@ -678,6 +692,11 @@ async fn handback(State(console): State<Console>, who: SignedIn, Path(id): Path<
 
 /// As `POST /api/v1/conversations/{id}/assign`: admins, under the routing rule, naming
 /// the holder the page showed.
+enum Target {
+    User(UserId),
+    Team(TeamId),
+}
+
 async fn assign(
     State(console): State<Console>,
     who: SignedIn,
@@ -691,7 +710,16 @@ async fn assign(
         assign: Some(message.to_owned()),
         ..Problem::default()
     };
-    let Ok(user) = form.get("user_id").parse::<i64>() else {
+    // `user:ID` or `team:ID`: one select offers people and teams.
+    let target = form.get("to").split_once(':').and_then(|(kind, id)| {
+        let id = id.parse::<i64>().ok()?;
+        match kind {
+            "user" => Some(Target::User(UserId(id))),
+            "team" => Some(Target::Team(TeamId(id))),
+            _ => None,
+        }
+    });
+    let Some(target) = target else {
         return respond(
             &console,
             &who,
@@ -711,11 +739,20 @@ async fn assign(
             }
         },
     };
-    match console
-        .engine()
-        .assign(ConversationId(id), UserId(user), from, who.user.id)
-        .await
-    {
+    let engine = console.engine();
+    let done = match target {
+        Target::User(user) => {
+            engine
+                .assign(ConversationId(id), user, from, who.user.id)
+                .await
+        }
+        Target::Team(team) => {
+            engine
+                .assign_team(ConversationId(id), team, from, who.user.id)
+                .await
+        }
+    };
+    match done {
         Ok(_) => see_other(&conversation_path(id), "reassigned"),
         Err(StoreError::Invalid(e)) => {
             respond(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use baton_core::decision::{self, AgentAnswer, Decision, Signals, Trigger};
 use baton_core::hours::WorkingHours;
-use baton_core::ids::{ConversationId, UserId};
+use baton_core::ids::{ConversationId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::{Destination, FieldError, HandoffSettings, Process};
 use baton_core::text::detect_human_request;
@@ -502,6 +502,24 @@ impl Engine {
             self.inner.outbox_ready.notify_one();
         }
         Ok(done)
+    }
+
+    /// Gives a conversation to a member of `team` under the routing rules (see
+    /// [`Store::assign_team`]).
+    pub async fn assign_team(
+        &self,
+        id: ConversationId,
+        team: TeamId,
+        from: Option<UserId>,
+        actor: UserId,
+    ) -> StoreResult<Conversation> {
+        let drained = self
+            .inner
+            .store
+            .assign_team(id, team, from, actor, Utc::now())
+            .await?;
+        self.assigned(drained.assignments);
+        Ok(drained.value)
     }
 
     /// Opens a closed conversation again, held by the customer agent as a new

@@ -246,6 +246,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         actor: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Drained<Conversation>>;
+    /// Gives a conversation to a member of `team` under the routing rules of a live
+    /// handoff (paid seat, available, free capacity, the route's strategy), never to
+    /// the one who holds it; `from` as for [`Store::assign`]. `Conflict` when no member
+    /// can take it now. The first assignment is the one made.
+    async fn assign_team(
+        &self,
+        id: ConversationId,
+        team: TeamId,
+        from: Option<UserId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<Conversation>>;
     /// Moves live conversations whose assignee has not replied within `timeout` to the
     /// next eligible user.
     async fn reroute_unanswered(

@@ -2,7 +2,7 @@
 //! capacity respected, and no silent override of another owner. And the way back: live
 //! conversations nobody has answered return to the queue when their assignee goes away.
 
-use baton_core::ids::{ConversationId, UserId};
+use baton_core::ids::{ConversationId, TeamId, UserId};
 use baton_core::people::Seat;
 use baton_core::settings::FieldError;
 use baton_engine::StoreError;
@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::json;
 
 use crate::convert::micros;
-use crate::entity::{conversation, user};
+use crate::entity::{conversation, team, user};
 use crate::routing::{
     available_at, drain, give, lock_routing, release_capacity, route_of, strategy, take_capacity,
     take_one,
@@ -46,30 +46,9 @@ pub(crate) async fn assign(
         actor,
         rule,
     } = manual;
-    let row = locked(db, id).await?;
-    if row.status != "open" {
-        return Err(StoreError::Conflict("the conversation is closed".into()));
-    }
-    let holder = (row.assignee_kind == "user")
-        .then_some(row.assignee_user_id)
-        .flatten()
-        .map(UserId);
+    let (_, holder) = holder_to_move(db, id, from).await?;
     if holder == Some(to) {
         return Ok((get(db, id).await?, Vec::new()));
-    }
-    match (holder, from) {
-        (Some(holder), Some(from)) if holder == from => {}
-        (Some(holder), _) => {
-            return Err(StoreError::Conflict(format!(
-                "user {holder} holds this conversation; name them as from_user_id to move it"
-            )));
-        }
-        (None, Some(from)) => {
-            return Err(StoreError::Conflict(format!(
-                "user {from} does not hold this conversation"
-            )));
-        }
-        (None, None) => {}
     }
     lock_routing(db).await?;
     let target = user::Entity::find_by_id(to.0)
@@ -108,6 +87,89 @@ pub(crate) async fn assign(
         Some(_) => drain(db, now).await?,
         None => Vec::new(),
     };
+    Ok((get(db, id).await?, assignments))
+}
+
+/// Locks open conversation `id` and returns it with who holds it, checking that `from`
+/// names them: an owner is never replaced silently.
+async fn holder_to_move(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    from: Option<UserId>,
+) -> Result<(conversation::Model, Option<UserId>)> {
+    let row = locked(db, id).await?;
+    if row.status != "open" {
+        return Err(StoreError::Conflict("the conversation is closed".into()));
+    }
+    let holder = (row.assignee_kind == "user")
+        .then_some(row.assignee_user_id)
+        .flatten()
+        .map(UserId);
+    match (holder, from) {
+        (Some(holder), Some(from)) if holder == from => Ok((row, Some(holder))),
+        (Some(holder), _) => Err(StoreError::Conflict(format!(
+            "user {holder} holds this conversation; name them as from_user_id to move it"
+        ))),
+        (None, Some(from)) => Err(StoreError::Conflict(format!(
+            "user {from} does not hold this conversation"
+        ))),
+        (None, None) => Ok((row, None)),
+    }
+}
+
+/// Gives conversation `id` to a member of `team` under the routing rules of a handoff
+/// (paid seat, available now, free capacity; the route's strategy), never back to the
+/// one who holds it. `Conflict` when no member can take it now: it stays where it is.
+pub(crate) async fn assign_team(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    team: TeamId,
+    from: Option<UserId>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<(Conversation, Vec<Assignment>)> {
+    let (row, holder) = holder_to_move(db, id, from).await?;
+    let found = team::Entity::find_by_id(team.0)
+        .one(db)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| FieldError::new("team_id", format!("no team has id {team}")))?;
+    let route = crate::routes::intern(db, &[], &[team], now).await?;
+    let strategy = strategy(row.route_strategy.as_deref());
+    let Some(chosen) = take_capacity(db, route.id, holder, Mode::Live, strategy, now).await?
+    else {
+        return Err(StoreError::Conflict(format!(
+            "nobody in team {} can take it now (a paid seat, available, with free capacity)",
+            found.name
+        )));
+    };
+    if let Some(holder) = holder {
+        release_capacity(db, holder).await?;
+    }
+    give(db, id, chosen.user_id, now).await?;
+    let rule = format!(
+        "reassigned to team {} by user {actor}: {}",
+        found.name, chosen.rule
+    );
+    audit(
+        db,
+        now,
+        "assignment",
+        Some(actor),
+        Some(id),
+        json!({"assignee_user_id": chosen.user_id.0, "from_user_id": holder.map(|h| h.0),
+               "team_id": team.0, "rule": rule}),
+    )
+    .await?;
+    let mut assignments = vec![Assignment {
+        conversation_id: id,
+        user_id: chosen.user_id,
+        waited_seconds: 0.0,
+        rule,
+    }];
+    if holder.is_some() {
+        assignments.extend(drain(db, now).await?);
+    }
     Ok((get(db, id).await?, assignments))
 }
 

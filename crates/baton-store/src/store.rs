@@ -434,6 +434,21 @@ impl Store for SeaStore {
         })
     }
 
+    async fn assign_team(
+        &self,
+        id: ConversationId,
+        team: TeamId,
+        from: Option<UserId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Drained<Conversation>> {
+        in_txn!(self, |txn| {
+            let (value, assignments) =
+                assign::assign_team(&txn, id, team, from, actor, now).await?;
+            Drained { value, assignments }
+        })
+    }
+
     async fn reroute_unanswered(
         &self,
         timeout: std::time::Duration,

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use baton_core::ids::{ConversationId, TicketId, UserId};
+use baton_core::ids::{ConversationId, TeamId, TicketId, UserId};
 use baton_core::people::Permission;
 use baton_engine::model::{Assignee, Conversation, View};
 use baton_http::{ApiError, ApiJson, ApiPath, ApiQuery, MAX_TEXT_BYTES};
@@ -200,8 +200,13 @@ pub(crate) async fn claim(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
-    /// Who takes the conversation: a user with a paid seat and free capacity.
-    pub user_id: i64,
+    /// Who takes the conversation: a user with a paid seat and free capacity. Exactly
+    /// one of `user_id` and `team_id`.
+    pub user_id: Option<i64>,
+    /// Or a team: the conversation goes to one of its members under the routing rules
+    /// of a live handoff (paid seat, available, free capacity, the route's strategy),
+    /// never back to its holder; 409 when no member can take it now.
+    pub team_id: Option<i64>,
     /// The current owner, required when someone holds the conversation: an owner is
     /// never replaced silently.
     pub from_user_id: Option<i64>,
@@ -219,15 +224,27 @@ pub(crate) async fn assign(
     ApiJson(body): ApiJson<AssignRequest>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
     staff.require(Permission::Admin)?;
-    let conversation = state
-        .engine
-        .assign(
-            ConversationId(id),
-            UserId(body.user_id),
-            body.from_user_id.map(UserId),
-            staff.0.id,
-        )
-        .await?;
+    let (id, from) = (ConversationId(id), body.from_user_id.map(UserId));
+    let conversation = match (body.user_id, body.team_id) {
+        (Some(user), None) => {
+            state
+                .engine
+                .assign(id, UserId(user), from, staff.0.id)
+                .await?
+        }
+        (None, Some(team)) => {
+            state
+                .engine
+                .assign_team(id, TeamId(team), from, staff.0.id)
+                .await?
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "user_id",
+                "name either user_id or team_id, not both",
+            ));
+        }
+    };
     Ok(ApiJson(conversation.into()))
 }
 
