@@ -29,7 +29,8 @@ const TASKS: &[(&str, &str)] = &[
     (
         "load",
         "release build, then the HTTP pipeline vs raw store writes in one run (args go to baton-load, e.g. --database postgres); \
-         `load sign-in [--requests 400] [--interval-ms 10] [--concurrency 20]`: GET /healthz latency alone vs during concurrent password sign-ins",
+         `load sign-in [--requests 400] [--interval-ms 10] [--concurrency 20]`: GET /healthz latency alone vs during concurrent password sign-ins; \
+         `load fanout [--streams 1000] [--rounds 20]`: one handoff reaching 1 vs 1,000 staff streams, memory per idle stream",
     ),
     (
         "bench",

@@ -10,7 +10,8 @@
 //! 3. Prints messages/s and latency percentiles for both, and the ratio.
 //!
 //! `baton-load sign-in` is another run: `GET /healthz` latency alone and during a burst
-//! of concurrent password sign-ins ([`sign_in`]).
+//! of concurrent password sign-ins ([`sign_in`]). `baton-load fanout`: one handoff
+//! reaching 1 vs 1,000 staff streams, and memory per idle stream ([`fanout`]).
 #![allow(clippy::print_stdout)] // a command-line tool: stdout is its report
 
 use std::io::{BufRead, BufReader};
@@ -30,6 +31,7 @@ use baton_store::SeaStore;
 use clap::Parser;
 use serde_json::{Value, json};
 
+mod fanout;
 mod sign_in;
 
 #[derive(Debug, Parser)]
@@ -65,6 +67,9 @@ struct Args {
 enum Run {
     /// `GET /healthz` latency alone vs during concurrent password sign-ins (SQLite).
     SignIn(sign_in::SignInArgs),
+    /// One handoff reaching 1 vs 1,000 connected staff streams, and memory per idle
+    /// stream (SQLite).
+    Fanout(fanout::FanoutArgs),
 }
 
 const TOKEN: &str = "load-run-owner-token-0123456789";
@@ -72,11 +77,20 @@ const USERS: usize = 8;
 
 fn main() -> Result<()> {
     let mut args = Args::parse();
-    if let Some(Run::SignIn(sign_in)) = args.command.take() {
-        return tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(sign_in::run(sign_in));
+    match args.command.take() {
+        Some(Run::SignIn(sign_in)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(sign_in::run(sign_in));
+        }
+        Some(Run::Fanout(fanout)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(fanout::run(fanout));
+        }
+        None => {}
     }
     if args.conversations == 0 || args.messages == 0 || args.hosts == 0 {
         bail!("--conversations, --messages and --hosts must be at least 1");
@@ -273,9 +287,14 @@ fn baton_binary(path: Option<&Path>) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn start(args: &Args, (url, schema): &(String, Option<String>)) -> Result<Server> {
+fn start(args: &Args, database: &(String, Option<String>)) -> Result<Server> {
+    start_binary(&baton_binary(args.baton.as_deref())?, database)
+}
+
+/// Starts `baton serve` on `database` with the owner's token [`TOKEN`], on a free port.
+fn start_binary(binary: &Path, (url, schema): &(String, Option<String>)) -> Result<Server> {
     let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/kb");
-    let mut command = Command::new(baton_binary(args.baton.as_deref())?);
+    let mut command = Command::new(binary);
     command
         .arg("serve")
         .env("BATON_HTTP__ADDR", "127.0.0.1:0")
