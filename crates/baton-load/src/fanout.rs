@@ -202,7 +202,10 @@ async fn rounds(
                 *others.entry(next.conversation).or_default() += 1;
             }
         }
-        ensure!(others.is_empty(), "assignments of other conversations arrived: {others:?}");
+        ensure!(
+            others.is_empty(),
+            "assignments of other conversations arrived: {others:?}"
+        );
         arrivals.sort();
         figures.push(Round {
             first: arrivals[0],
@@ -240,7 +243,11 @@ fn connect(
         .header("accept", "text/event-stream");
     tokio::spawn(async move {
         let mut response = request.send().await?;
-        ensure!(response.status().is_success(), "stream: {}", response.status());
+        ensure!(
+            response.status().is_success(),
+            "stream: {}",
+            response.status()
+        );
         let _ = ready.send(());
         let mut buffer = String::new();
         while let Some(chunk) = response.chunk().await? {
