@@ -67,6 +67,9 @@ pub struct IngestResult {
 /// What the visitor is told when a conversation goes back to the customer agent (B14).
 pub const HANDBACK_MESSAGE: &str = "You are talking to the assistant again.";
 
+/// What the visitor is told when staff reopen a closed conversation.
+pub const REOPEN_MESSAGE: &str = "Our team reopened this conversation. You can write here again.";
+
 /// The visitor's choice (B16): a person, or the customer agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TalkTo {
@@ -526,9 +529,14 @@ impl Engine {
     /// conversation is: the agent answers the visitor's next message, and a handoff
     /// routes it afresh under the settings of that moment. `Conflict` when it is open.
     pub async fn reopen(&self, id: ConversationId, actor: UserId) -> StoreResult<Conversation> {
-        let conversation = self.inner.store.reopen(id, actor, Utc::now()).await?;
+        let conversation = self
+            .inner
+            .store
+            .reopen(id, actor, REOPEN_MESSAGE, Utc::now())
+            .await?;
         self.inner.telemetry.reopened();
         self.publish(Event::Reopened(id));
+        self.inner.outbox_ready.notify_one();
         Ok(conversation)
     }
 

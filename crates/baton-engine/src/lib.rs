@@ -11,7 +11,9 @@ pub mod ports;
 mod snapshot;
 mod summary;
 
-pub use engine::{Engine, EngineConfig, HANDBACK_MESSAGE, IngestResult, Simulation, TalkTo};
+pub use engine::{
+    Engine, EngineConfig, HANDBACK_MESSAGE, IngestResult, REOPEN_MESSAGE, Simulation, TalkTo,
+};
 pub use events::Event;
 pub use extensions::{Deliverer, Delivery, Extensions, MatcherHit, TriggerMatcher};
 pub use ports::{Answerer, Store, StoreError, StoreResult};

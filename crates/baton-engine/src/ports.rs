@@ -209,11 +209,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn hand_back(&self, handback: Handback) -> StoreResult<HandedBack>;
     /// Opens a closed conversation again, held by the customer agent as a new
     /// conversation is (nobody's capacity is taken; a later handoff routes it afresh),
-    /// with a `reopened` audit row naming `actor`. `Conflict` when it is open.
+    /// with a `reopened` audit row naming `actor`; the visitor is sent `notice` through
+    /// the outbox and its ticket, if any, leaves `closed` for `waiting_on_us`.
+    /// `Conflict` when it is open.
     async fn reopen(
         &self,
         id: ConversationId,
         actor: UserId,
+        notice: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
     /// A queued conversation's 1-based place in the queue, in the order the queue drains

@@ -127,6 +127,7 @@ pub(crate) async fn reopen(
     db: &impl ConnectionTrait,
     id: ConversationId,
     actor: UserId,
+    notice: &str,
     now: DateTime<Utc>,
 ) -> Result<Conversation> {
     let row = locked(db, id).await?;
@@ -140,6 +141,10 @@ pub(crate) async fn reopen(
         .await
         .map_err(backend)?;
     crate::runs::end_runs(db, id, now).await?;
+    crate::tickets::record(db, id, baton_ticketing::Activity::Reopened, now).await?;
+    // The visitor (on any channel) learns the conversation carries on.
+    let reopened = locked(db, id).await?;
+    system_message(db, &reopened, notice, None, now).await?;
     audit(
         db,
         now,

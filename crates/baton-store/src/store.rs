@@ -373,9 +373,11 @@ impl Store for SeaStore {
         &self,
         id: ConversationId,
         actor: UserId,
+        notice: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation> {
-        in_txn!(self, |txn| handback::reopen(&txn, id, actor, now).await?)
+        in_txn!(self, |txn| handback::reopen(&txn, id, actor, notice, now)
+            .await?)
     }
 
     async fn queue_position(&self, id: ConversationId) -> StoreResult<Option<u64>> {

@@ -327,10 +327,10 @@ async fn reopen_gives_a_closed_conversation_to_the_agent(db: Db) {
     let w = world(store, Process::Live, &[3]).await;
     let (id, assignee) = hand_off(store, &w).await;
     let ann = assignee.expect("assigned");
-    let open = store.reopen(id, w.owner, Utc::now()).await;
+    let open = store.reopen(id, w.owner, "reopened", Utc::now()).await;
     assert!(matches!(open, Err(StoreError::Conflict(_))), "{open:?}");
     store.close(id, ann, Utc::now()).await.expect("close");
-    let reopened = store.reopen(id, w.owner, Utc::now()).await.expect("reopen");
+    let reopened = store.reopen(id, w.owner, "reopened", Utc::now()).await.expect("reopen");
     assert_eq!(reopened.status, ConversationStatus::Open);
     assert_eq!(reopened.assignee, Assignee::Agent);
     assert!(!reopened.queued);

@@ -77,12 +77,17 @@ pub enum Activity {
     HumanReplied,
     VisitorWrote,
     Closed,
+    /// Staff opened the closed conversation again.
+    Reopened,
 }
 
-/// The status after `activity`. A closed ticket stays closed; a visitor writing before
-/// any human answer leaves a new ticket new.
+/// The status after `activity`. A closed ticket stays closed until its conversation is
+/// reopened, which puts the next move on the team (waiting on us); a visitor writing
+/// before any human answer leaves a new ticket new.
 pub fn next_status(current: Status, activity: Activity) -> Status {
     match (current, activity) {
+        (Status::Closed, Activity::Reopened) => Status::WaitingOnUs,
+        (current, Activity::Reopened) => current,
         (Status::Closed, _) | (_, Activity::Closed) => Status::Closed,
         (_, Activity::HumanReplied) => Status::WaitingOnContact,
         (Status::New, Activity::VisitorWrote) => Status::New,
@@ -145,6 +150,8 @@ mod tests {
             (S::WaitingOnUs, A::Closed, S::Closed),
             (S::Closed, A::HumanReplied, S::Closed),
             (S::Closed, A::VisitorWrote, S::Closed),
+            (S::Closed, A::Reopened, S::WaitingOnUs),
+            (S::WaitingOnContact, A::Reopened, S::WaitingOnContact),
         ] {
             assert_eq!(next_status(from, activity), to, "{from:?} + {activity:?}");
         }
