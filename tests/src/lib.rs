@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 pub mod browser;
 pub mod console;
+pub mod model;
 pub mod provider;
 
 /// How long the server may take to print its listening line.
@@ -424,7 +425,9 @@ impl Server {
             std::fs::write(dir.join(CONFIG_FILE), toml).unwrap();
         }
         let database = match database {
-            Database::Sqlite(file) => Database::Sqlite(Some(file.unwrap_or_else(|| dir.join("baton.db")))),
+            Database::Sqlite(file) => {
+                Database::Sqlite(Some(file.unwrap_or_else(|| dir.join("baton.db"))))
+            }
             postgres @ Database::Postgres(..) => postgres,
         };
         let cmd = serve_command(&dir, &token, &database, "127.0.0.1:0");
@@ -793,8 +796,12 @@ impl Server {
 
     /// Opens any server-sent event stream of the server with `token`.
     pub async fn sse(&self, path: &str, token: &str, last_event_id: Option<i64>) -> EventStream {
-        self.sse_after(path, token, last_event_id.map(|id| id.to_string()).as_deref())
-            .await
+        self.sse_after(
+            path,
+            token,
+            last_event_id.map(|id| id.to_string()).as_deref(),
+        )
+        .await
     }
 
     /// Opens a server-sent event stream, sending `last_event_id` as it is.

@@ -70,7 +70,14 @@
     if (m.id) { seen[m.id] = true; lastId = Math.max(lastId, m.id); }
     line(m.author, m.text);
     if (m.author !== "visitor") hideChoice();
+    // A join is no message of the transcript: each one shown is kept with the message it
+    // followed, so that a reload puts it back in its place instead of announcing it anew.
+    ((state && state.joins) || []).forEach(function (j) {
+      if (j.after === m.id) joined(j.name);
+    });
   }
+
+  function joined(name) { line("notice", (name || "Someone") + " joined the conversation"); }
 
   function save() {
     if (state) localStorage.setItem(key, JSON.stringify(state));
@@ -94,9 +101,12 @@
     if (before && s.status === "closed" && before.status !== "closed") {
       line("notice", "This conversation was closed. Write again to start a new one.");
     }
-    if (human && !(before && before.assignee.kind === "user" && before.assignee.name === s.assignee.name)) {
-      line("notice", (s.assignee.name || "Someone") + " joined the conversation");
+    var holder = human ? s.assignee.name || "" : null;
+    if (human && state && state.holder !== holder) {
+      joined(s.assignee.name);
+      state.joins = (state.joins || []).concat([{ after: lastId, name: s.assignee.name }]);
     }
+    if (state && state.holder !== holder) { state.holder = holder; save(); }
     // A handback needs no line of its own: its system message arrives as a message.
     if (waiting && s.queue_position) {
       status.textContent = "You are number " + s.queue_position + " in the queue";
@@ -234,6 +244,7 @@
 
   if (state) {
     api("GET", "/api/v1/chat/conversations/" + state.id + "/messages").then(function (r) {
+      (state.joins || []).forEach(function (j) { if (!j.after) joined(j.name); });
       r.messages.forEach(show);
       follow();
       if (!r.messages.length) {
