@@ -290,7 +290,10 @@ async fn settings_permissions_tokens_and_audit(server: &Server) {
     );
     assert_eq!(
         settings["default_triggers"],
-        json!({"cannot_answer": true, "asks_for_human": true, "agent_paused": true})
+        json!({
+            "cannot_answer": true, "asks_for_human": true, "agent_paused": true,
+            "frustrated": true,
+        })
     );
     let mut change = settings.clone();
     change.as_object_mut().unwrap().remove("version");

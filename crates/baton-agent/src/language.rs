@@ -42,6 +42,18 @@ fn filler_words(language: &Language) -> &'static str {
              dirmi vorrei voglio vuole volete posso puoi può potete possiamo devo dovrei \
              bisogno serve qualcuno qualcosa cosa"
         }
+        Language::Spanish => {
+            "hola buenas gracias favor vale ok okay sí saber decir decirme quiero quisiera \
+             querría puedo puede pueden podría necesito alguien algo"
+        }
+        Language::French => {
+            "bonjour salut merci plaît svp ok okay oui savoir dire voudrais veux voulez \
+             peux pouvez puis besoin quelqu quelque chose"
+        }
+        Language::German => {
+            "hallo danke bitte ok okay ja wissen sagen möchte möchten will kann können \
+             könnten brauche jemand etwas"
+        }
         _ => "",
     }
 }

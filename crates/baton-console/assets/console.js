@@ -128,7 +128,7 @@ function draftSettings() {
   return {
     default_triggers: {
       cannot_answer: checked("cannot_answer"), asks_for_human: checked("asks_for_human"),
-      agent_paused: checked("agent_paused"),
+      agent_paused: checked("agent_paused"), frustrated: checked("frustrated"),
     },
     custom_triggers: triggers,
     process,

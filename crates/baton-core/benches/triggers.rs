@@ -17,7 +17,9 @@
 use std::hint::black_box;
 
 use aho_corasick::AhoCorasick;
-use baton_core::text::PhraseMatcher;
+use baton_core::text::{
+    PhraseMatcher, detect_frustration, detect_human_request, detect_small_talk,
+};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const MESSAGE: &str = "Hello, I am writing about the order I placed two weeks ago for a pair \
@@ -194,5 +196,24 @@ fn bench_find(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_find);
+/// The built-in per-message detectors on the same ~1 KiB message and on a short chat
+/// line: what every visitor message costs before any custom phrase is looked at.
+fn bench_detectors(c: &mut Criterion) {
+    let short = "Hi, my parcel has not arrived yet, can you check where it is?";
+    let mut group = c.benchmark_group("detectors");
+    for (name, text) in [("long", MESSAGE), ("short", short)] {
+        group.bench_with_input(BenchmarkId::new("asks_for_human", name), text, |b, t| {
+            b.iter(|| black_box(detect_human_request(black_box(t))));
+        });
+        group.bench_with_input(BenchmarkId::new("frustrated", name), text, |b, t| {
+            b.iter(|| black_box(detect_frustration(black_box(t))));
+        });
+        group.bench_with_input(BenchmarkId::new("small_talk", name), text, |b, t| {
+            b.iter(|| black_box(detect_small_talk(black_box(t))));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_find, bench_detectors);
 criterion_main!(benches);

@@ -2,13 +2,16 @@
 //! [`Decision`], with a human-readable explanation (B5).
 //!
 //! Signal order follows the reference product: an agent that is paused hands off before
-//! anything else is looked at; then the visitor asking for a human; then the custom
-//! phrases (and plugin matchers); only when no trigger fired is the agent's own answer
-//! consulted, and "cannot answer" is the last trigger.
+//! anything else is looked at; then the visitor asking for a human; then the visitor
+//! being frustrated; then the custom phrases (and plugin matchers); only when no trigger
+//! fired is the agent's own answer consulted, and "cannot answer" is the last trigger —
+//! never for small talk ("hi there", "ok thanks"), which gets a courteous reply whatever
+//! the answerer said.
 
 use std::ops::Range;
 
 use crate::settings::{HandoffSettings, Process};
+use crate::text::SmallTalk;
 
 /// Why a conversation is handed off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,9 @@ pub enum Trigger {
     },
     /// The visitor chose to talk to a person (B16), up front or mid-conversation.
     VisitorChoice,
+    /// The visitor is plainly frustrated or repeating themselves (B17). `span` is a byte
+    /// range of the message.
+    Frustrated { matched: String, span: Range<usize> },
 }
 
 impl Trigger {
@@ -41,6 +47,7 @@ impl Trigger {
             Trigger::Custom { .. } => "custom".into(),
             Trigger::Plugin { plugin, .. } => format!("plugin:{plugin}"),
             Trigger::VisitorChoice => "visitor_choice".into(),
+            Trigger::Frustrated { .. } => "frustrated".into(),
         }
     }
 
@@ -50,6 +57,7 @@ impl Trigger {
             Trigger::CannotAnswer | Trigger::AgentPaused | Trigger::VisitorChoice => None,
             Trigger::AsksForHuman { matched, .. }
             | Trigger::Custom { matched, .. }
+            | Trigger::Frustrated { matched, .. }
             | Trigger::Plugin { matched, .. } => Some(matched),
         }
     }
@@ -58,7 +66,9 @@ impl Trigger {
     pub fn span(&self) -> Option<Range<usize>> {
         match self {
             Trigger::CannotAnswer | Trigger::AgentPaused | Trigger::VisitorChoice => None,
-            Trigger::AsksForHuman { span, .. } | Trigger::Custom { span, .. } => Some(span.clone()),
+            Trigger::AsksForHuman { span, .. }
+            | Trigger::Custom { span, .. }
+            | Trigger::Frustrated { span, .. } => Some(span.clone()),
             Trigger::Plugin { span, .. } => span.clone(),
         }
     }
@@ -77,6 +87,9 @@ impl Trigger {
                 plugin, matched, ..
             } => format!("the matcher plugin \"{plugin}\" matched \"{matched}\""),
             Trigger::VisitorChoice => "the visitor chose to talk to a person".into(),
+            Trigger::Frustrated { matched, .. } => {
+                format!("the visitor is frustrated (\"{matched}\")")
+            }
         }
     }
 }
@@ -103,6 +116,10 @@ pub struct Signals {
     /// The agent's answer; `None` when the agent was not asked (a trigger fired and
     /// the process hands off, or the agent is paused).
     pub answer: Option<AgentAnswer>,
+    /// The message is only a greeting, thanks or a closing ([`crate::text::detect_small_talk`]):
+    /// an answerer that cannot answer it gets its courteous reply sent instead of
+    /// "cannot answer".
+    pub small_talk: Option<SmallTalk>,
 }
 
 /// The text the agent sends when it keeps the conversation but has nothing to say.
@@ -168,42 +185,70 @@ pub fn needs_answer(
     }
 }
 
-/// Applies the enabled default triggers in their order of precedence. `human` and
-/// `custom` are the results of the built-in matchers; `plugin` the first plugin hit.
+/// What the built-in matchers and the plugins found in one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    /// "Asks for a human" ([`Trigger::AsksForHuman`]).
+    pub human: Option<Trigger>,
+    /// [`Trigger::Frustrated`].
+    pub frustrated: Option<Trigger>,
+    /// The first custom phrase ([`Trigger::Custom`]).
+    pub custom: Option<Trigger>,
+    /// The first plugin hit ([`Trigger::Plugin`]).
+    pub plugin: Option<Trigger>,
+}
+
+/// Applies the enabled default triggers in their order of precedence: agent paused,
+/// asks for a human, frustrated, custom phrases, plugins.
 pub fn first_trigger(
     settings: &HandoffSettings,
     agent_paused: bool,
-    human: Option<Trigger>,
-    custom: Option<Trigger>,
-    plugin: Option<Trigger>,
+    found: Found,
 ) -> Option<Trigger> {
     if agent_paused && settings.default_triggers.agent_paused {
         return Some(Trigger::AgentPaused);
     }
-    let human = human.filter(|_| settings.default_triggers.asks_for_human);
-    human.or(custom).or(plugin)
+    let human = found
+        .human
+        .filter(|_| settings.default_triggers.asks_for_human);
+    let frustrated = found
+        .frustrated
+        .filter(|_| settings.default_triggers.frustrated);
+    human.or(frustrated).or(found.custom).or(found.plugin)
 }
 
 /// The policy. Pure: the same inputs always give the same decision.
 pub fn decide(settings: &HandoffSettings, agent_paused: bool, signals: Signals) -> Decision {
+    let small_talk = signals.small_talk;
     let trigger = signals.trigger.or(match &signals.answer {
-        Some(AgentAnswer::CannotAnswer { .. }) if settings.default_triggers.cannot_answer => {
+        Some(AgentAnswer::CannotAnswer { .. })
+            if settings.default_triggers.cannot_answer && small_talk.is_none() =>
+        {
             Some(Trigger::CannotAnswer)
         }
         _ => None,
     });
-    let answer_reply = |prefix: String| match &signals.answer {
-        Some(AgentAnswer::Answered { text, source, .. }) => Decision::Reply {
+    let answer_reply = |prefix: String| match (&signals.answer, small_talk) {
+        (Some(AgentAnswer::CannotAnswer { reason }), Some(talk)) => Decision::Reply {
+            text: talk.reply().into(),
+            explanation: format!(
+                "{prefix}the message is small talk (\"{}\"), which gets a courteous \
+                     reply, never \"cannot answer\" (the customer agent could not answer: \
+                     {reason}).",
+                talk.source()
+            ),
+        },
+        (Some(AgentAnswer::Answered { text, source, .. }), _) => Decision::Reply {
             text: text.clone(),
             explanation: format!("{prefix}the customer agent answered from \"{source}\"."),
         },
-        Some(AgentAnswer::CannotAnswer { reason }) => Decision::Reply {
+        (Some(AgentAnswer::CannotAnswer { reason }), None) => Decision::Reply {
             text: FALLBACK_REPLY.into(),
             explanation: format!(
                 "{prefix}the customer agent could not answer ({reason}) and keeps the conversation."
             ),
         },
-        None => Decision::Silent {
+        (None, _) => Decision::Silent {
             explanation: format!("{prefix}nobody answers."),
         },
     };

@@ -52,6 +52,15 @@ pub struct DefaultTriggers {
     pub cannot_answer: bool,
     pub asks_for_human: bool,
     pub agent_paused: bool,
+    /// The visitor is plainly frustrated or repeating themselves (B17): hands off even
+    /// when the agent has an answer. Documents stored before the field existed read as
+    /// `true`, like a new installation: it is one of the default triggers.
+    #[serde(default = "on")]
+    pub frustrated: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +141,7 @@ impl Default for HandoffSettings {
                 cannot_answer: true,
                 asks_for_human: true,
                 agent_paused: true,
+                frustrated: true,
             },
             custom_triggers: Vec::new(),
             process: Process::None,

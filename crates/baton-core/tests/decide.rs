@@ -1,10 +1,11 @@
 //! The policy as a table: every trigger × process × agent state × agent answer.
 
 use baton_core::decision::{
-    AgentAnswer, Decision, FALLBACK_REPLY, HandoffProcess, Signals, Trigger, decide, first_trigger,
-    needs_answer,
+    AgentAnswer, Decision, FALLBACK_REPLY, Found, HandoffProcess, Signals, Trigger, decide,
+    first_trigger, needs_answer,
 };
 use baton_core::settings::{HandoffSettings, Process};
+use baton_core::text::detect_small_talk;
 
 fn settings(process: Process, cannot: bool, human: bool, paused: bool) -> HandoffSettings {
     let mut s = HandoffSettings {
@@ -61,15 +62,22 @@ fn run(
     custom_hit: bool,
     answer: AgentAnswer,
 ) -> Decision {
-    let trigger = first_trigger(
+    let found = Found {
+        human: human_hit.then(human),
+        custom: custom_hit.then(custom),
+        ..Found::default()
+    };
+    let trigger = first_trigger(s, paused, found);
+    let answer = needs_answer(s, paused, trigger.as_ref()).then_some(answer);
+    decide(
         s,
         paused,
-        human_hit.then(human),
-        custom_hit.then(custom),
-        None,
-    );
-    let answer = needs_answer(s, paused, trigger.as_ref()).then_some(answer);
-    decide(s, paused, Signals { trigger, answer })
+        Signals {
+            trigger,
+            answer,
+            small_talk: None,
+        },
+    )
 }
 
 fn check(
@@ -210,13 +218,119 @@ fn plugin_hits_come_after_built_in_ones() {
         matched: "ORD-1".into(),
         span: None,
     };
+    let found = |custom: Option<Trigger>| Found {
+        custom,
+        plugin: Some(plugin.clone()),
+        ..Found::default()
+    };
     assert_eq!(
-        first_trigger(&s, false, None, Some(custom()), Some(plugin.clone())),
+        first_trigger(&s, false, found(Some(custom()))),
         Some(custom())
     );
-    assert_eq!(
-        first_trigger(&s, false, None, None, Some(plugin.clone())),
-        Some(plugin.clone())
-    );
+    assert_eq!(first_trigger(&s, false, found(None)), Some(plugin.clone()));
     assert_eq!(plugin.kind(), "plugin:regex");
+}
+
+fn frustrated() -> Trigger {
+    Trigger::Frustrated {
+        matched: "not helping".into(),
+        span: 7..18,
+    }
+}
+
+#[test]
+fn frustration_comes_after_asking_for_a_human_and_before_custom_phrases() {
+    let mut s = settings(Process::Live, true, true, true);
+    let all = Found {
+        human: Some(human()),
+        frustrated: Some(frustrated()),
+        custom: Some(custom()),
+        plugin: None,
+    };
+    assert_eq!(first_trigger(&s, false, all.clone()), Some(human()));
+    let no_human = Found {
+        human: None,
+        ..all.clone()
+    };
+    assert_eq!(
+        first_trigger(&s, false, no_human.clone()),
+        Some(frustrated())
+    );
+    assert_eq!(frustrated().kind(), "frustrated");
+    assert_eq!(frustrated().matched(), Some("not helping"));
+
+    // Frustration hands off although the agent has an answer: it is never asked.
+    let trigger = first_trigger(&s, false, no_human.clone());
+    assert!(!needs_answer(&s, false, trigger.as_ref()));
+    let decision = decide(
+        &s,
+        false,
+        Signals {
+            trigger,
+            answer: None,
+            small_talk: None,
+        },
+    );
+    match decision {
+        Decision::Handoff {
+            trigger,
+            explanation,
+            ..
+        } => {
+            assert_eq!(trigger.kind(), "frustrated");
+            assert!(explanation.contains("frustrated"), "{explanation}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Switched off, it is as if nothing had been found.
+    s.default_triggers.frustrated = false;
+    assert_eq!(first_trigger(&s, false, no_human), Some(custom()));
+}
+
+#[test]
+fn small_talk_is_never_cannot_answer() {
+    let small_talk = detect_small_talk("ok thanks");
+    assert!(small_talk.is_some());
+    for process in [Process::Live, Process::Async, Process::None] {
+        let s = settings(process, true, true, true);
+        let decision = decide(
+            &s,
+            false,
+            Signals {
+                trigger: None,
+                answer: Some(cannot()),
+                small_talk,
+            },
+        );
+        match decision {
+            Decision::Reply { text, explanation } => {
+                assert!(text.starts_with("You're welcome!"), "{text}");
+                assert!(explanation.contains("small talk"), "{explanation}");
+            }
+            other => panic!("{process:?}: {other:?}"),
+        }
+    }
+    // An answer the agent did give is kept; a trigger still hands off.
+    let s = settings(Process::Live, true, true, true);
+    let kept = decide(
+        &s,
+        false,
+        Signals {
+            trigger: None,
+            answer: Some(answered()),
+            small_talk,
+        },
+    );
+    assert!(matches!(kept, Decision::Reply { ref text, .. } if text == SHIPPING));
+    let handed = decide(
+        &s,
+        false,
+        Signals {
+            trigger: Some(custom()),
+            answer: None,
+            small_talk,
+        },
+    );
+    assert!(matches!(handed, Decision::Handoff { .. }));
 }

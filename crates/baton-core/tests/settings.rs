@@ -118,3 +118,25 @@ fn valid_settings_come_back_canonical() {
         .expect("destination is dropped, not checked");
     assert_eq!(none.destination, None);
 }
+
+/// A document stored before `default_triggers.frustrated` existed still loads, with the
+/// trigger on (it is a default trigger); the field round-trips when present.
+#[test]
+#[allow(clippy::unwrap_used)]
+fn documents_without_frustrated_read_it_as_on() {
+    let mut old = serde_json::to_value(HandoffSettings::default()).unwrap();
+    old["default_triggers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("frustrated");
+    let read: HandoffSettings = serde_json::from_value(old).unwrap();
+    assert!(read.default_triggers.frustrated);
+    assert!(HandoffSettings::default().default_triggers.frustrated);
+
+    let mut off = HandoffSettings::default();
+    off.default_triggers.frustrated = false;
+    let json = serde_json::to_value(&off).unwrap();
+    assert_eq!(json["default_triggers"]["frustrated"], false);
+    let back: HandoffSettings = serde_json::from_value(json).unwrap();
+    assert_eq!(back, off);
+}

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_core::decision::{self, AgentAnswer, Decision, Signals, Trigger};
+use baton_core::decision::{self, AgentAnswer, Decision, Found, Signals, Trigger};
 use baton_core::hours::WorkingHours;
 use baton_core::ids::{ConversationId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::{Destination, FieldError, HandoffSettings, Process};
-use baton_core::text::detect_human_request;
+use baton_core::text::{detect_frustration, detect_human_request, detect_small_talk};
 use chrono::Utc;
 use tokio::sync::{Notify, broadcast};
 
@@ -301,17 +301,31 @@ impl Engine {
             matched: text.get(hit.span.clone()).unwrap_or_default().to_owned(),
             span: hit.span,
         });
+        let frustrated = detect_frustration(text).map(|hit| Trigger::Frustrated {
+            matched: text.get(hit.span.clone()).unwrap_or_default().to_owned(),
+            span: hit.span,
+        });
         let custom = compiled.phrases.find(text).map(|hit| Trigger::Custom {
             matched: hit.phrase,
             span: hit.span,
         });
+        let found = Found {
+            human,
+            frustrated,
+            custom,
+            plugin: None,
+        };
         // Plugins come last in the order of triggers: ask them only when nothing built
         // in fired.
-        let trigger = match decision::first_trigger(settings, agent_paused, human, custom, None) {
+        let trigger = match decision::first_trigger(settings, agent_paused, found) {
             Some(built_in) => Some(built_in),
             None => {
                 let plugin = self.plugin_trigger(text, channel).await;
-                decision::first_trigger(settings, agent_paused, None, None, plugin)
+                let found = Found {
+                    plugin,
+                    ..Found::default()
+                };
+                decision::first_trigger(settings, agent_paused, found)
             }
         };
         let answer: Option<AgentAnswer> =
@@ -320,7 +334,17 @@ impl Engine {
             } else {
                 None
             };
-        decision::decide(settings, agent_paused, Signals { trigger, answer })
+        // Whatever the answerer is, pure small talk never becomes "cannot answer".
+        let small_talk = match &answer {
+            Some(AgentAnswer::CannotAnswer { .. }) => detect_small_talk(text),
+            _ => None,
+        };
+        let signals = Signals {
+            trigger,
+            answer,
+            small_talk,
+        };
+        decision::decide(settings, agent_paused, signals)
     }
 
     /// The first hit of the matcher plugins, in configured order.

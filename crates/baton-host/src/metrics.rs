@@ -92,6 +92,7 @@ impl Metrics {
             "cannot_answer",
             "asks_for_human",
             "agent_paused",
+            "frustrated",
             "custom",
             "visitor_choice",
         ] {

@@ -72,6 +72,15 @@ pub struct DefaultTriggersDto {
     pub cannot_answer: bool,
     pub asks_for_human: bool,
     pub agent_paused: bool,
+    /// The visitor is plainly frustrated or repeating themselves (B17): hands off even
+    /// when the agent has an answer. Optional in PUT (default true).
+    #[serde(default = "frustrated_on")]
+    #[schema(default = true)]
+    pub frustrated: bool,
+}
+
+fn frustrated_on() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -175,6 +184,7 @@ impl SettingsDoc {
                 cannot_answer: self.default_triggers.cannot_answer,
                 asks_for_human: self.default_triggers.asks_for_human,
                 agent_paused: self.default_triggers.agent_paused,
+                frustrated: self.default_triggers.frustrated,
             },
             custom_triggers: self.custom_triggers,
             process: match self.process {
@@ -207,6 +217,7 @@ impl From<VersionedSettings> for SettingsDoc {
                 cannot_answer: s.default_triggers.cannot_answer,
                 asks_for_human: s.default_triggers.asks_for_human,
                 agent_paused: s.default_triggers.agent_paused,
+                frustrated: s.default_triggers.frustrated,
             },
             custom_triggers: s.custom_triggers,
             process: match s.process {
@@ -350,8 +361,8 @@ pub struct SimulateResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriggerDto {
-    /// `cannot_answer`, `asks_for_human`, `agent_paused`, `custom`, `visitor_choice` or
-    /// `plugin:<name>`.
+    /// `cannot_answer`, `asks_for_human`, `agent_paused`, `frustrated`, `custom`,
+    /// `visitor_choice` or `plugin:<name>`.
     pub kind: String,
     pub matched: Option<String>,
     /// `[start, end)` in characters of the text.

@@ -6,7 +6,9 @@
 //! "c e"); it then matches that many consecutive words. Nothing matches across a clause
 //! boundary (see [`super::super::normalize::Word::clause_start`]).
 
+use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use super::Language;
 use crate::text::normalize::Tokens;
@@ -76,6 +78,9 @@ pub(super) enum Slot {
     Human(Need),
     /// An optional prepositional phrase after a noun ("someone *from your team*").
     Attachment,
+    /// The end of the clause: "einen Mitarbeiter sprechen" asks for one, "die
+    /// Mitarbeiter sprechen Englisch" does not.
+    End,
 }
 
 /// A frame: a sequence of slots that makes a request where it matches.
@@ -110,11 +115,19 @@ pub(super) struct Lexicon {
     pub(super) attachment_words: &'static [&'static str],
     /// What may follow a noun phrase that needs a follower (see [`Follower`]).
     pub(super) followers: &'static [&'static str],
+    /// Words opening a relative clause: a noun phrase ending its clause does not count as
+    /// followed when the next clause starts with one ("eine Person, die das Paket
+    /// annimmt"), unless a follower starts there ("jemanden, der mir helfen kann").
+    pub(super) relatives: &'static [&'static str],
     /// Politeness and urgency around a bare noun phrase: "please", "per favore", "now".
     pub(super) fillers: &'static [&'static str],
     pub(super) negators: &'static [&'static str],
     /// Words a negation reaches a frame through: "don't *want to* talk".
     pub(super) negation_path: &'static [&'static str],
+    /// Every word a frame or a short form can start with, computed on first use: most
+    /// words of a message start nothing, and checking one set is far cheaper than
+    /// trying every frame there (see [`Lexicon::could_start`]).
+    pub(super) starts: OnceLock<HashSet<&'static str>>,
 }
 
 /// The leftmost request in `tokens`: its word range and the lexicon that found it.
@@ -123,7 +136,11 @@ pub(super) fn find<'l>(
     lexicons: &[&'l Lexicon],
 ) -> Option<(Range<usize>, &'l Lexicon)> {
     for start in 0..tokens.len() {
+        let word = tokens.word(start);
         for &lexicon in lexicons {
+            if !lexicon.could_start(word) {
+                continue;
+            }
             if let Some(end) = lexicon.short_form(tokens, start) {
                 return Some((start..end, lexicon));
             }
@@ -166,6 +183,43 @@ struct Phrase {
 }
 
 impl Lexicon {
+    /// Whether some frame or short form may start with `word`: the first word of an entry
+    /// of each slot up to and including the first one that cannot be skipped.
+    fn could_start(&self, word: &str) -> bool {
+        self.starts
+            .get_or_init(|| {
+                let mut starts = HashSet::new();
+                let mut add = |entries: &[&'static str]| {
+                    starts.extend(entries.iter().filter_map(|e| e.split(' ').next()));
+                };
+                let human: [&[&'static str]; 3] =
+                    [self.determiners, self.qualifiers_before, self.modifiers];
+                for list in human {
+                    add(list);
+                }
+                let nouns: Vec<&'static str> = self.nouns.iter().map(|(n, _)| *n).collect();
+                add(&nouns);
+                add(self.fillers);
+                for frame in self.frames {
+                    for slot in frame.slots {
+                        match *slot {
+                            Slot::One(entries) => {
+                                add(entries);
+                                break;
+                            }
+                            Slot::Maybe(entries) => add(entries),
+                            // Already added: a noun phrase starts as the lists above.
+                            Slot::Human(_) => break,
+                            Slot::Attachment => add(self.attachment_starts),
+                            Slot::End => break,
+                        }
+                    }
+                }
+                starts
+            })
+            .contains(word)
+    }
+
     /// Matches `slots` from word `at`; the end of the match. `first` is true when `at`
     /// starts the frame, the only word allowed to start a clause.
     fn slots(&self, tokens: &Tokens, slots: &[Slot], at: usize, first: bool) -> Option<usize> {
@@ -194,6 +248,10 @@ impl Lexicon {
                     .attachment(tokens, at)
                     .and_then(|end| self.slots(tokens, rest, end, false));
                 skipped.or_else(|| self.slots(tokens, rest, at, first))
+            }
+            Slot::End => {
+                let ends = tokens.words.get(at).is_none_or(|w| w.clause_start);
+                ends.then(|| self.slots(tokens, rest, at, false))?
             }
         }
     }
@@ -279,8 +337,14 @@ impl Lexicon {
 
     /// Whether the words from `at` end the clause or start with a follower.
     fn followed(&self, tokens: &Tokens, at: usize) -> bool {
-        tokens.words.get(at).is_none_or(|w| w.clause_start)
-            || any_at(tokens, at, self.followers, false).is_some()
+        match tokens.words.get(at) {
+            None => true,
+            Some(w) if w.clause_start => {
+                any_at(tokens, at, self.relatives, true).is_none()
+                    || any_at(tokens, at, self.followers, true).is_some()
+            }
+            Some(_) => any_at(tokens, at, self.followers, false).is_some(),
+        }
     }
 
     /// "from your support team", "del servizio clienti": the end of the attachment.

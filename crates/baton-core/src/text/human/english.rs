@@ -1,6 +1,8 @@
 //! English words and frames of the "asks for a human" detector. Words are folded
 //! (lowercase, no accents; "don't" is `don t`).
 
+use std::sync::OnceLock;
+
 use super::Language;
 use super::engine::{
     CONTACT, Certainty::Plain, Certainty::Sure, Certainty::Weak, EXIST, Frame, Lexicon, SUBJECT,
@@ -216,6 +218,7 @@ pub(super) static LEXICON: Lexicon = Lexicon {
         "to explain", "to sort", "to fix", "to review", "to get back", "on the chat",
         "on the line", "on the phone",
     ],
+    relatives: &[],
     fillers: &[
         "please", "pls", "plz", "now", "asap", "immediately", "right now", "right away",
         "urgently", "thanks", "thank you", "ok", "okay", "hi", "hello", "hey", "just", "again",
@@ -230,6 +233,7 @@ pub(super) static LEXICON: Lexicon = Lexicon {
         "ever", "really", "even", "actually", "asked", "ask", "try", "tried", "trying", "going",
         "gonna", "necessarily", "particularly", "please", "me", "us",
     ],
+    starts: OnceLock::new(),
 };
 
 #[cfg(test)]

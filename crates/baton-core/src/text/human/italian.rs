@@ -2,6 +2,8 @@
 //! (lowercase, no accents, apostrophes split words): "c'è" is `c e`, "può" is `puo`,
 //! "dell'assistenza" is `dell assistenza`.
 
+use std::sync::OnceLock;
+
 use super::Language;
 use super::engine::{
     CONTACT, Certainty::Plain, Certainty::Sure, Certainty::Weak, EXIST, Frame, Lexicon, SUBJECT,
@@ -260,6 +262,7 @@ pub(super) static LEXICON: Lexicon = Lexicon {
         "per aiutarmi", "per risolvere", "dall altra parte", "e non", "non un", "non una",
         "perche", "invece", "o",
     ],
+    relatives: &[],
     fillers: &[
         "per favore", "per piacere", "perfavore", "grazie", "subito", "ora", "adesso",
         "immediatamente", "urgente", "urgentemente", "ciao", "salve", "buongiorno", "buonasera",
@@ -271,6 +274,7 @@ pub(super) static LEXICON: Lexicon = Lexicon {
         "ce", "serve", "servono", "mi", "ci", "chiedo", "richiedo", "desidero", "intendo", "devo",
         "proprio", "affatto", "assolutamente", "piu", "ne", "ancora", "davvero", "per forza",
     ],
+    starts: OnceLock::new(),
 };
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The built-in "asks for a human" detector (F2b), English and Italian (B3).
+//! The built-in "asks for a human" detector (F2b), in English, Italian, Spanish, French
+//! and German (B3).
 //!
 //! Rule-based and deliberately conservative: a message counts only when it *asks* for a
 //! person, not when it mentions one. Each language supplies a [`Lexicon`]: who counts as a
@@ -25,16 +26,27 @@
 
 mod engine;
 mod english;
+mod french;
+mod german;
 mod italian;
+mod spanish;
 
 use std::ops::Range;
 
 use super::normalize::Tokens;
 
-/// The built-in "asks for a human" detector (English and Italian at least).
+/// The built-in "asks for a human" detector.
 pub fn detect_human_request(text: &str) -> Option<HumanRequest> {
     let tokens = Tokens::new(text);
-    let lexicons = [&english::LEXICON, &italian::LEXICON];
+    // English and Italian first: a word both a Spanish and an Italian visitor would type
+    // ("Agente!") keeps the language it had before the others were added.
+    let lexicons = [
+        &english::LEXICON,
+        &italian::LEXICON,
+        &spanish::LEXICON,
+        &french::LEXICON,
+        &german::LEXICON,
+    ];
     let (words, lexicon) = engine::find(&tokens, &lexicons)?;
     let start = tokens.words.get(words.start)?.orig.start;
     let end = tokens.words.get(words.end.checked_sub(1)?)?.orig.end;
@@ -58,4 +70,20 @@ pub struct HumanRequest {
 pub enum Language {
     English,
     Italian,
+    Spanish,
+    French,
+    German,
+}
+
+impl Language {
+    /// The ISO 639-1 code, as the labelled sets write it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Italian => "it",
+            Language::Spanish => "es",
+            Language::French => "fr",
+            Language::German => "de",
+        }
+    }
 }
