@@ -52,7 +52,10 @@ async fn a_team_reassignment_follows_the_routing_rules(server: &Server) {
         .find(|e| e["kind"] == "assignment" && e["conversation_id"] == visitor.id)
         .unwrap_or_else(|| panic!("an assignment row: {audit:?}"));
     let details = row.to_string();
-    assert!(details.contains("Billing"), "the rule names the team: {row}");
+    assert!(
+        details.contains("Billing"),
+        "the rule names the team: {row}"
+    );
 
     // Ann goes away; Bob passes it on: nobody else in Billing can take it now.
     let ann_token = server.token_for(ann).await;

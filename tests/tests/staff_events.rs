@@ -13,6 +13,7 @@ use serde_json::Value;
 scenarios!(
     a_reconnect_replays_exactly_what_it_missed,
     an_id_the_host_cannot_honour_starts_with_resync,
+    a_position_in_the_query_starts_the_stream_after_it,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -72,7 +73,10 @@ async fn a_reconnect_replays_exactly_what_it_missed(server: &Server) {
     visitor.say("and my invoice").await;
     let after = transcript(server, visitor.id).await;
     let missed: Vec<i64> = after.iter().copied().filter(|id| *id > hello).collect();
-    assert!(missed.len() >= 2, "two visitor messages at least: {missed:?}");
+    assert!(
+        missed.len() >= 2,
+        "two visitor messages at least: {missed:?}"
+    );
 
     let mut resumed = server
         .sse_after(STREAM, &server.token, Some(&last.id))
@@ -115,12 +119,13 @@ async fn a_reconnect_replays_exactly_what_it_missed(server: &Server) {
 
 async fn an_id_the_host_cannot_honour_starts_with_resync(server: &Server) {
     for foreign in ["deadbeef-12", "17", "garbage"] {
-        let mut stream = server
-            .sse_after(STREAM, &server.token, Some(foreign))
-            .await;
+        let mut stream = server.sse_after(STREAM, &server.token, Some(foreign)).await;
         let first = stream.next(WAIT).await;
         assert_eq!(first.event, "resync", "after {foreign:?}: {first:?}");
-        assert!(!first.id.is_empty(), "a resync carries the id to resume from");
+        assert!(
+            !first.id.is_empty(),
+            "a resync carries the id to resume from"
+        );
         // Resuming from the resync's id is a plain replay (nothing happened since).
         let visitor = server.visitor().await;
         let mut resumed = server
@@ -135,6 +140,40 @@ async fn an_id_the_host_cannot_honour_starts_with_resync(server: &Server) {
     }
 }
 
+/// A page rendered at a known position opens its stream with `?after=`: what happened
+/// since is replayed; a later `Last-Event-ID` (the browser's reconnect) wins over it.
+async fn a_position_in_the_query_starts_the_stream_after_it(server: &Server) {
+    let mut stream = server.sse_after(STREAM, &server.token, None).await;
+    let visitor = server.visitor().await;
+    visitor.say("hello").await;
+    let at = read_until_message(&mut stream, "hello")
+        .await
+        .pop()
+        .unwrap();
+    visitor.say("said after the page was rendered").await;
+    let later = read_until_message(&mut stream, "said after the page was rendered")
+        .await
+        .pop()
+        .unwrap();
+    drop(stream);
+
+    let path = format!("{STREAM}?after={}", at.id);
+    let mut opened = server.sse_after(&path, &server.token, None).await;
+    let replayed = read_until_message(&mut opened, "said after the page was rendered").await;
+    assert_eq!(seq(&replayed[0]), seq(&at) + 1, "{replayed:?}");
+    assert!(replayed.iter().all(|e| e.event != "resync"), "{replayed:?}");
+
+    let mut reconnected = server
+        .sse_after(&path, &server.token, Some(&later.id))
+        .await;
+    visitor.say("one more").await;
+    let events = read_until_message(&mut reconnected, "one more").await;
+    assert!(
+        events.iter().all(|e| seq(e) > seq(&later)),
+        "the header wins: nothing at or before it again: {events:?}"
+    );
+}
+
 /// After a crash and restart the old ids belong to a process that is gone: the stream
 /// says `resync`, and the views it re-reads hold everything committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,7 +182,10 @@ async fn after_a_restart_the_old_ids_resync() {
     let mut stream = server.sse_after(STREAM, &server.token, None).await;
     let visitor = server.visitor().await;
     visitor.say("hello").await;
-    let last = read_until_message(&mut stream, "hello").await.pop().unwrap();
+    let last = read_until_message(&mut stream, "hello")
+        .await
+        .pop()
+        .unwrap();
     drop(stream);
     let id = visitor.id;
     let before = transcript(&server, id).await;

@@ -287,18 +287,34 @@ function startInbox(region) {
     }
   };
 
-  // The browser reconnects by itself with Last-Event-ID: the server replays what was
-  // missed, or sends `resync` when it no longer can (a restart, another host).
-  const source = new EventSource("/api/v1/events");
+  // The stream starts after the position the server rendered this page at, and the
+  // browser reconnects by itself with Last-Event-ID: either way the server replays
+  // what was missed, or sends `resync` when it no longer can (a restart, another
+  // host), so a (re)connection alone needs no re-read.
+  const meta = document.querySelector('meta[name="baton-stream-after"]');
+  const after = meta ? meta.content : "";
+  const source = new EventSource(
+    after ? `/api/v1/events?after=${encodeURIComponent(after)}` : "/api/v1/events");
   source.addEventListener("open", () => {
-    // Events between this page's rendering and the stream's start, or of a reconnect
-    // the replay cannot cover, are not lost: re-read once per (re)connection.
-    refresh();
+    // Without a position, what happened before the stream opened is unknown.
+    if (!after) refresh();
     region.dataset.liveOpen = "true";
   });
-  for (const name of ["message", "assigned", "closed", "handed_back", "reopened", "resync"]) {
-    source.addEventListener(name, refresh);
+  // A conversation page re-reads for its own conversation's events only, so that a
+  // field error shown there is not swept away by other conversations' traffic.
+  const mine = region.dataset.conversation;
+  const concerns = (event) => {
+    if (!mine) return true;
+    try {
+      return String(JSON.parse(event.data).conversation_id) === mine;
+    } catch (_) {
+      return true;
+    }
+  };
+  for (const name of ["message", "assigned", "closed", "handed_back", "reopened"]) {
+    source.addEventListener(name, (event) => { if (concerns(event)) refresh(); });
   }
+  source.addEventListener("resync", refresh);
   region.dataset.liveReady = "true";
 
   // Seen: the badge goes once the person is back at the page.

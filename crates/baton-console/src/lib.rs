@@ -39,6 +39,11 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     fn plugins(&self) -> PluginReport;
     /// Every template offered: id, name, definition.
     fn templates(&self) -> Vec<(String, Definition)>;
+    /// The staff stream's current position (an SSE id), which live pages resume after;
+    /// `None` makes them re-read once when the stream opens instead.
+    fn stream_position(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The plugins of this host, as the plugins page lists them.

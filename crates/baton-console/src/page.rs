@@ -47,6 +47,10 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
 pub(crate) struct SignedIn {
     pub(crate) user: User,
     pub(crate) credential: Credential,
+    /// The staff stream's position when the request arrived, before the page read
+    /// anything: the page's live script resumes after it, so nothing that changes
+    /// between the rendering and the stream's start is missed.
+    pub(crate) stream_after: Option<String>,
 }
 
 impl SignedIn {
@@ -87,7 +91,11 @@ impl FromRequestParts<Console> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &Console) -> Result<Self, Response> {
         let auth: &AuthState = &state.auth;
         match authenticate(parts, auth).await {
-            Ok((user, credential)) => Ok(SignedIn { user, credential }),
+            Ok((user, credential)) => Ok(SignedIn {
+                user,
+                credential,
+                stream_after: state.catalog.stream_position(),
+            }),
             Err(AuthFailure::Forgery(refusal)) => {
                 Err(error_page(StatusCode::FORBIDDEN, &refusal.to_string()))
             }
@@ -152,6 +160,7 @@ pub(crate) enum Section {
     Workflows,
     Audit,
     Plugins,
+    Webhooks,
     Account,
 }
 
@@ -167,6 +176,8 @@ pub(crate) struct Layout {
     pub(crate) availability: &'static str,
     /// Where the availability form returns to.
     pub(crate) back: String,
+    /// See [`SignedIn::stream_after`].
+    pub(crate) stream_after: String,
 }
 
 impl Layout {
@@ -178,6 +189,7 @@ impl Layout {
             flash: None,
             availability: who.user.availability.as_str(),
             back: String::new(),
+            stream_after: who.stream_after.clone().unwrap_or_default(),
         }
     }
 
@@ -208,6 +220,7 @@ impl Layout {
             Section::Workflows => "workflows",
             Section::Audit => "audit",
             Section::Plugins => "plugins",
+            Section::Webhooks => "webhooks",
             Section::Account => "account",
         };
         if here == section { "page" } else { "false" }

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             catalog: Arc::new(crate::catalog::HostCatalog {
                 plugins: state.plugins.clone(),
                 templates: state.templates.clone(),
+                journal: state.journal.clone(),
             }),
         }))
         .fallback(api::ops::not_found)

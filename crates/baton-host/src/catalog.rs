@@ -13,9 +13,14 @@ use crate::templates::FileTemplate;
 pub struct HostCatalog {
     pub plugins: Arc<Plugins>,
     pub templates: Arc<Vec<FileTemplate>>,
+    pub journal: crate::journal::Journal,
 }
 
 impl Catalog for HostCatalog {
+    fn stream_position(&self) -> Option<String> {
+        Some(self.journal.id(self.journal.head_seq()))
+    }
+
     fn plugins(&self) -> PluginReport {
         PluginReport {
             loaded: self

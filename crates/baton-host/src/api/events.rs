@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
@@ -67,8 +67,15 @@ fn named(event: &Event) -> SseEvent {
     SseEvent::default().event(name).data(data.to_string())
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct EventsQuery {
+    after: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/events", tag = "conversations",
-    params(("Last-Event-ID" = Option<String>, Header,
+    params(("after" = Option<String>, Query,
+        description = "An event id to start after, as `Last-Event-ID` (which wins when both are sent): how a page rendered at a known position opens its first stream."),
+        ("Last-Event-ID" = Option<String>, Header,
         description = "The id of the last event received. The events after it are replayed; when they are no longer kept (about 4,096 events), after a restart, or from another host, the stream starts with one `resync` event instead: re-read the views.")),
     responses((status = 200, description = "text/event-stream of `message`, `assigned`, `closed`, `handed_back`, `reopened` and `settings_changed` events, each with an id, and `resync` events (re-read the views: events were lost)")),
     security(("bearer" = [])))]
@@ -76,11 +83,14 @@ pub(crate) async fn events(
     State(state): State<AppState>,
     _staff: Staff,
     headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let journal = state.journal.clone();
+    // A browser's reconnect sends the header; the query names where the page began.
     let last = headers
         .get("last-event-id")
-        .and_then(|value| value.to_str().ok());
+        .and_then(|value| value.to_str().ok())
+        .or(query.after.as_deref());
     let (start, live) = journal.resume(last);
     let first: Vec<SseEvent> = match start {
         Start::Fresh => Vec::new(),
