@@ -74,6 +74,8 @@ fn main() -> ExitCode {
             "baton-auth",
             "-p",
             "baton-plugin-host",
+            "-p",
+            "baton-agent",
         ])),
         Some("build-plugins") => plugins::build_plugins(&args[1..]),
         Some("plugin") => scaffold::plugin_task(&args[1..]),

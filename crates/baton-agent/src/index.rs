@@ -180,6 +180,24 @@ impl Index {
             .collect()
     }
 
+    /// The `k` best passages sharing words with `question`, best first, over every
+    /// language searched (a passage appears once). No coverage rule or threshold: a
+    /// model reading them decides whether they answer.
+    pub(crate) fn top(&self, question: &str, k: usize) -> Vec<(&Passage, f32)> {
+        let mut hits: Vec<Hit<'_>> = self
+            .search(question)
+            .into_iter()
+            .flat_map(|result| result.hits)
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        let mut seen = HashSet::new();
+        hits.into_iter()
+            .filter(|hit| seen.insert(hit.id))
+            .take(k)
+            .map(|hit| (hit.passage, hit.score))
+            .collect()
+    }
+
     fn search_shelf(&self, shelf: &Shelf, question: &str) -> ShelfResult<'_> {
         let terms = shelf.analyzer.distinct_terms(question);
         let words = plain_words(question);

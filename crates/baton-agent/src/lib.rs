@@ -7,14 +7,18 @@
 //! - `answerer`: the rules that turn search results into an answer or "cannot answer",
 //!   and the engine's [`Answerer`](baton_engine::ports::Answerer) port.
 //! - `smalltalk`: friendly replies to a bare "hello" or "thanks".
+//! - `llm`: the model-backed answerer: the best passages and the transcript sent to an
+//!   OpenAI-compatible chat completions server, which answers or calls `handoff`.
 //!
-//! Architecture invariant: the only IO is [`KnowledgeBase::load_dir`], at start-up;
-//! answering is pure and synchronous, and never fails.
+//! Architecture invariant: the knowledge base's only IO is [`KnowledgeBase::load_dir`],
+//! at start-up, and its answering is pure and synchronous; the LLM answerer's only IO is
+//! its model call. Neither ever fails a turn: every problem is `CannotAnswer`.
 
 mod answerer;
 mod article;
 mod index;
 mod language;
+pub mod llm;
 mod loader;
 mod smalltalk;
 
@@ -91,4 +95,29 @@ impl KnowledgeBase {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The `k` passages that best match `question`, best first: those sharing at least
+    /// one content word with it, with no threshold (what a model is given to read).
+    pub fn passages(&self, question: &str, k: usize) -> Vec<Retrieved> {
+        self.index
+            .top(question, k)
+            .into_iter()
+            .map(|(passage, score)| Retrieved {
+                source: passage.source.clone(),
+                text: passage.text.clone(),
+                score,
+            })
+            .collect()
+    }
+}
+
+/// One passage found for a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retrieved {
+    /// `article#Section`, as in an answer's source.
+    pub source: String,
+    /// The passage in plain text.
+    pub text: String,
+    /// Relevance, in the unit of [`DEFAULT_THRESHOLD`].
+    pub score: f32,
 }

@@ -26,6 +26,81 @@ pub struct Config {
     /// Staff sign-in sessions.
     #[serde(default)]
     pub auth: AuthConfig,
+    /// The customer agent: the knowledge base alone, or a language model with it.
+    #[serde(default)]
+    pub agent: AgentConfig,
+}
+
+/// `[agent]`: which customer agent answers visitors.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    pub kind: AgentKind,
+    pub llm: LlmConfig,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentKind {
+    /// Answers with the best passage of `[kb] dir` (no setup).
+    #[default]
+    Kb,
+    /// An OpenAI-compatible model (`[agent.llm]`), given the best passages of `[kb] dir`.
+    Llm,
+}
+
+/// `[agent.llm]`: the model server, used when `agent.kind = "llm"`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// Up to the version, e.g. `http://127.0.0.1:8081/v1` (llama.cpp's llama-server).
+    pub base_url: String,
+    pub model: String,
+    /// Sent as a bearer token when not empty.
+    pub api_key: String,
+    pub timeout_seconds: u64,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            base_url: String::new(),
+            model: String::new(),
+            api_key: String::new(),
+            timeout_seconds: 20,
+        }
+    }
+}
+
+impl fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field(
+                "api_key",
+                &if self.api_key.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
+impl LlmConfig {
+    /// The answerer's settings (checked by `Config::validate`).
+    pub fn answerer(&self) -> baton_agent::llm::LlmConfig {
+        baton_agent::llm::LlmConfig {
+            base_url: self.base_url.trim().to_owned(),
+            model: self.model.trim().to_owned(),
+            api_key: (!self.api_key.is_empty()).then(|| self.api_key.clone()),
+            timeout: std::time::Duration::from_secs(self.timeout_seconds),
+            passages: baton_agent::llm::DEFAULT_PASSAGES,
+        }
+    }
 }
 
 /// `[auth]`: how long a console session lasts.
@@ -150,6 +225,7 @@ impl Default for Config {
             },
             plugins: Vec::new(),
             auth: AuthConfig::default(),
+            agent: AgentConfig::default(),
         }
     }
 }
@@ -168,6 +244,7 @@ impl fmt::Debug for Config {
             .field("workflows", &self.workflows)
             .field("log", &self.log)
             .field("auth", &self.auth)
+            .field("agent", &self.agent)
             // Plugin configs hold tokens and secrets: names and files only.
             .field(
                 "plugins",
@@ -212,7 +289,8 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
+    "agent",
     "auth",
     "http",
     "database",
@@ -314,6 +392,31 @@ impl Config {
                 "at least 16 characters; a short token is guessable".into(),
             );
         }
+        if self.agent.kind == AgentKind::Llm {
+            let llm = &self.agent.llm;
+            let url = llm.base_url.trim();
+            if url.is_empty() {
+                return bad(
+                    "agent.llm.base_url",
+                    "required with agent.kind = \"llm\" (e.g. http://127.0.0.1:8081/v1)".into(),
+                );
+            }
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(' ') {
+                return bad(
+                    "agent.llm.base_url",
+                    format!("{url:?} is not an http:// or https:// URL"),
+                );
+            }
+            if llm.model.trim().is_empty() {
+                return bad(
+                    "agent.llm.model",
+                    "required with agent.kind = \"llm\" (the model name the server knows)".into(),
+                );
+            }
+            if llm.timeout_seconds == 0 {
+                return bad("agent.llm.timeout_seconds", "at least 1".into());
+            }
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "\"text\" or \"json\"".into());
         }
@@ -391,6 +494,41 @@ mod tests {
         assert!(!shown.contains("secret"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("baton:<redacted>@db"), "{shown}");
+
+        config.agent.llm.api_key = "sk-hunter3".into();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter3"), "{shown}");
+        assert!(shown.contains("api_key: \"<redacted>\""), "{shown}");
+    }
+
+    #[test]
+    fn the_llm_agent_needs_its_server_and_model() {
+        let check = |agent: AgentConfig| {
+            Config {
+                agent,
+                ..Config::default()
+            }
+            .validate()
+            .err()
+            .map(|e| e.key)
+        };
+        assert_eq!(check(AgentConfig::default()), None, "kb needs no setup");
+        let mut agent = AgentConfig {
+            kind: AgentKind::Llm,
+            ..AgentConfig::default()
+        };
+        assert_eq!(check(agent.clone()).as_deref(), Some("agent.llm.base_url"));
+        agent.llm.base_url = "127.0.0.1:8081/v1".into();
+        assert_eq!(check(agent.clone()).as_deref(), Some("agent.llm.base_url"));
+        agent.llm.base_url = "http://127.0.0.1:8081/v1".into();
+        assert_eq!(check(agent.clone()).as_deref(), Some("agent.llm.model"));
+        agent.llm.model = "qwen2.5-7b-instruct".into();
+        assert_eq!(check(agent.clone()), None);
+        agent.llm.timeout_seconds = 0;
+        assert_eq!(
+            check(agent.clone()).as_deref(),
+            Some("agent.llm.timeout_seconds")
+        );
     }
 
     #[test]

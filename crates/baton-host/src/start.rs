@@ -7,13 +7,15 @@ use std::time::Duration;
 use sea_orm::DbBackend;
 
 use anyhow::Context;
+use baton_agent::llm::LlmAnswerer;
 use baton_agent::{KbError, KnowledgeBase};
+use baton_engine::ports::Answerer;
 use baton_engine::{Engine, EngineConfig};
 use baton_http::{hash_token, new_token};
 use baton_store::SeaStore;
 
 use crate::app::AppState;
-use crate::config::Config;
+use crate::config::{AgentKind, Config};
 use crate::metrics::Metrics;
 use crate::plugins::Plugins;
 
@@ -116,6 +118,16 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
         }
     };
     tracing::info!(passages = kb.len(), dir = %config.kb.dir.display(), "knowledge base loaded");
+    let answerer: Arc<dyn Answerer> = match config.agent.kind {
+        AgentKind::Kb => Arc::new(kb),
+        AgentKind::Llm => {
+            let llm = LlmAnswerer::new(config.agent.llm.answerer(), Arc::new(kb))
+                .context("building the LLM answerer (agent.llm)")?;
+            // The config's Debug form: the API key stays out of the log.
+            tracing::info!(config = ?llm.config(), "customer agent: OpenAI-compatible model");
+            Arc::new(llm)
+        }
+    };
     let metrics = Arc::new(Metrics::new());
     // One SQLite host invalidates its own snapshot on every change; on PostgreSQL other
     // hosts' changes arrive through the relay, and the TTL only bounds a missed one.
@@ -128,7 +140,7 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
         .context("building the HTTP client for messaging channels")?;
     let engine = Engine::new(
         Arc::new(store),
-        Arc::new(kb),
+        answerer,
         metrics.clone(),
         EngineConfig {
             snapshot_ttl,
