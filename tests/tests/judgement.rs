@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use baton_e2e::console::{get_page, post_form, signed_in_owner};
 use baton_e2e::{AVAILABLE_MSG, Server, StatusCode, scenarios};
 use serde_json::{Value, json};
 
@@ -172,6 +173,28 @@ async fn frustration_hands_off_even_when_a_passage_matches(server: &Server) {
             .any(|row| row.to_string().contains("frustrated")),
         "the audit names the trigger: {audit:?}"
     );
+
+    // The console's handoff page offers the trigger as a labelled checkbox, on, and its
+    // "try a message" box names the trigger kind.
+    let cookie = signed_in_owner(server).await;
+    let page = get_page(server, "/console/agent/handoff", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let checkbox = r#"<label class="choice"><input type="checkbox" name="frustrated" checked><span>The visitor is frustrated"#;
+    assert!(page.contains(checkbox), "{page}");
+    let tried = post_form(
+        server,
+        "/console/agent/handoff/try",
+        Some(&cookie),
+        &[("text", FRUSTRATED)],
+    )
+    .await;
+    assert_eq!(tried.status(), StatusCode::OK);
+    let html = tried.text().await.unwrap();
+    assert!(html.contains("Hands off to a human"), "{html}");
+    assert!(html.contains("frustrated"), "{html}");
 
     // Switched off for real: the same message is answered, and the choice is kept.
     let saved = server.put_settings(off).await;

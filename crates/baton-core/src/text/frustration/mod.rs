@@ -55,8 +55,7 @@ pub fn detect_frustration(text: &str) -> Option<Frustration> {
 /// The patterns by their first word (never `~` or `$`), in list order: most words of a
 /// message start none, and one lookup tells.
 fn by_first_word() -> &'static HashMap<&'static str, Vec<(Language, &'static str)>> {
-    static INDEX: OnceLock<HashMap<&'static str, Vec<(Language, &'static str)>>> =
-        OnceLock::new();
+    static INDEX: OnceLock<HashMap<&'static str, Vec<(Language, &'static str)>>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut index: HashMap<&str, Vec<(Language, &str)>> = HashMap::new();
         for (language, patterns) in words::PATTERNS {

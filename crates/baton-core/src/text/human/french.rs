@@ -63,6 +63,7 @@ const HELP_VERBS: &[&str] = &[
     "aider", "rappeler", "contacter", "recontacter", "appeler", "repondre", "ecrire",
     "prendre en charge", "occuper", "regarder", "verifier",
 ];
+const CALL_VERBS: &[&str] = &["rappeler", "appeler", "contacter", "recontacter", "joindre"];
 const THAT: &[&str] = &["que", "qu"];
 #[rustfmt::skip]
 const SUBJUNCTIVES: &[&str] = &[
@@ -104,6 +105,16 @@ static FRAMES: &[Frame] = &[
             One(CAN),
             Maybe(ME),
             One(HELP_VERBS),
+        ],
+    },
+    Frame {
+        name: "quelqu'un peut me rappeler",
+        slots: &[
+            Human(TALK),
+            Attachment,
+            One(CAN),
+            Maybe(ME),
+            One(CALL_VERBS),
         ],
     },
     Frame {
@@ -168,7 +179,8 @@ pub(super) static LEXICON: Lexicon = Lexicon {
         "tout de suite", "immediatement", "aujourd hui", "disponible", "disponibles", "dispo",
         "en ligne", "ici", "qui peut", "qui puisse", "qui pourrait", "qui me", "avec qui", "a qui",
         "pour m aider", "pour parler", "pour discuter", "pour me", "plutot", "au lieu",
-        "et pas", "pas un", "pas une", "parce que", "car", "ou",
+        "et pas", "pas un", "pas une", "parce que", "car", "ou", "au telephone",
+        "par telephone", "pour moi",
     ],
     relatives: &["qui", "que", "qu", "dont", "lequel", "laquelle"],
     fillers: &[

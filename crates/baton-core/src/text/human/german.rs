@@ -99,6 +99,7 @@ static FRAMES: &[Frame] = &[
         name: "jemanden sprechen",
         slots: &[
             One(&["jemanden", "jemand"]),
+            Attachment,
             Maybe(PARTICLES),
             One(&["sprechen"]),
             End,
@@ -123,6 +124,14 @@ static FRAMES: &[Frame] = &[
             Human(TALK),
             Attachment,
             One(TRANSFER_LAST),
+        ],
+    },
+    Frame {
+        name: "Hilfe von",
+        slots: &[
+            One(&["hilfe", "unterstutzung", "beratung"]),
+            One(&["von", "vom", "durch"]),
+            Human(WANT),
         ],
     },
     Frame {
@@ -234,6 +243,7 @@ pub(super) static LEXICON: Lexicon = Lexicon {
         "erreichbar", "online", "der mir", "die mir", "der mich", "die mich", "der helfen",
         "die helfen", "mit dem ich", "mit der ich", "zum sprechen", "zum reden", "statt",
         "und keinen", "und nicht", "nicht den", "oder", "weil", "denn", "danke", "sprechen",
+        "fur mich", "fur uns", "am telefon",
     ],
     relatives: &["der", "die", "das", "den", "dem", "welcher", "welche", "welchen", "wo"],
     fillers: &[
