@@ -2,6 +2,9 @@
 //! structure, transfer encodings and the charsets it knows (encoding_rs behind
 //! `full_encoding`, for the CJK and other multi-byte ones).
 
+use std::panic::AssertUnwindSafe;
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
@@ -55,9 +58,7 @@ pub fn parse(raw: &[u8], options: &ParseOptions) -> Result<InboundMail, ParseErr
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
-    let message = MessageParser::default()
-        .parse(raw)
-        .ok_or(ParseError::Malformed)?;
+    let message = parse_mime(raw)?;
 
     let (message_id, message_id_derived) = match message.message_id().and_then(bare_id) {
         Some(id) => (id, false),
@@ -86,6 +87,20 @@ pub fn parse(raw: &[u8], options: &ParseOptions) -> Result<InboundMail, ParseErr
         headers: headers(&message),
         report: report(&message),
     })
+}
+
+/// The parser is a table of header parsers: built once.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(MessageParser::default);
+
+/// mail-parser's parse, with a panic inside it (a `debug_assert!` on a corrupt MIME tree,
+/// which release builds skip and recover from; fuzzing found one) turned into
+/// [`ParseError::Malformed`]: one hostile mail is quarantined, never the end of the worker.
+fn parse_mime(raw: &[u8]) -> Result<Message<'_>, ParseError> {
+    let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| PARSER.parse(raw)));
+    match parsed {
+        Ok(Some(message)) if !message.parts.is_empty() => Ok(message),
+        _ => Err(ParseError::Malformed),
+    }
 }
 
 /// A stable id for a mail without one: the same bytes always give the same id.

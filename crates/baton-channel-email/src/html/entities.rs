@@ -33,6 +33,7 @@ const NAMED: &[(&str, char)] = &[
     ("cent", '¢'),
     ("deg", '°'),
     ("times", '×'),
+    ("minus", '−'),
     ("divide", '÷'),
     ("sect", '§'),
     ("para", '¶'),
