@@ -191,6 +191,14 @@ async fn every_model_failure_is_cannot_answer_then_a_live_handoff(
         );
         assert_eq!(conversation["handoff"]["process"], "live", "{conversation}");
         assert_eq!(conversation["assignee"]["user_id"], ann, "{conversation}");
+        // The handoff's explanation says what the model did, for staff to judge.
+        let audit = server.get_ok("/api/v1/audit?kind=handoff&limit=1").await;
+        let row = &audit["events"][0];
+        assert_eq!(row["conversation_id"], visitor.id, "{audit}");
+        assert!(
+            row.to_string().contains(&format!("model {MODEL} {reason}")),
+            "{step:?}: {row}"
+        );
 
         // The same failure under process "none" keeps the conversation, and the
         // explanation says what the model did.

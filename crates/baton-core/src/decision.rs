@@ -268,8 +268,16 @@ pub fn decide(settings: &HandoffSettings, agent_paused: bool, signals: Signals) 
                     ));
                 }
             };
+            // Why the agent could not answer (a model's stated reason, its passages, a
+            // timeout...) is what staff need to judge the handoff.
+            let why = match (&trigger, &signals.answer) {
+                (Trigger::CannotAnswer, Some(AgentAnswer::CannotAnswer { reason })) => {
+                    format!(" ({reason})")
+                }
+                _ => String::new(),
+            };
             let explanation = format!(
-                "Handoff ({}) because {}.",
+                "Handoff ({}) because {}{why}.",
                 process.as_str(),
                 trigger.describe()
             );
