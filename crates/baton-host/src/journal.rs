@@ -169,7 +169,10 @@ impl Journal {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
         // Appends cannot leave the log half-written, so a poisoned lock is still sound.
-        self.inner.log.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -211,11 +214,20 @@ mod tests {
         }
         // Kept: 4, 5, 6. After 3 nothing is lost; after 2, entry 3 is.
         assert_eq!(seqs(&journal.resume(Some(&journal.id(3))).0), vec![4, 5, 6]);
-        assert!(matches!(journal.resume(Some(&journal.id(2))).0, Start::Resync));
+        assert!(matches!(
+            journal.resume(Some(&journal.id(2))).0,
+            Start::Resync
+        ));
         // An id from the future, another process's, or garbage.
-        assert!(matches!(journal.resume(Some(&journal.id(7))).0, Start::Resync));
+        assert!(matches!(
+            journal.resume(Some(&journal.id(7))).0,
+            Start::Resync
+        ));
         let other = Journal::new(3);
-        assert!(matches!(journal.resume(Some(&other.id(5))).0, Start::Resync));
+        assert!(matches!(
+            journal.resume(Some(&other.id(5))).0,
+            Start::Resync
+        ));
         assert!(matches!(journal.resume(Some("17")).0, Start::Resync));
         assert!(matches!(journal.resume(None).0, Start::Fresh));
     }
