@@ -35,8 +35,9 @@ const TASKS: &[(&str, &str)] = &[
     (
         "bench",
         "criterion benchmarks: trigger matching (core), choosing an assignee among 100 vs 10,000 \
-         (routing, store), an audit page on a log of 100 vs 100,000 rows (store; PostgreSQL too \
-         with BATON_TEST_POSTGRES_URL), one password verification at the production cost (auth), \
+         (routing, store), an audit page on a log of 100 vs 100,000 rows and the inbox's first \
+         pages and counts with 1,000 vs 100,000 conversations (store; PostgreSQL too with \
+         BATON_TEST_POSTGRES_URL), one password verification at the production cost (auth), \
          a matcher call through the plugin ABI vs in-process (plugin-host)",
     ),
     (

@@ -93,8 +93,8 @@ impl Tab {
 pub(crate) struct TabLink {
     pub(crate) key: &'static str,
     pub(crate) label: &'static str,
-    /// The count, "50+" past one page.
-    pub(crate) count: String,
+    /// How many conversations the view holds.
+    pub(crate) count: u64,
     pub(crate) current: bool,
 }
 
@@ -125,7 +125,7 @@ struct InboxPage {
     /// Past the first page.
     paged: bool,
     /// Unassigned conversations waiting now (console.js badges the title when it grows).
-    waiting: usize,
+    waiting: u64,
 }
 
 #[derive(Template)]
@@ -137,7 +137,7 @@ struct InboxList {
     rows: Vec<Row>,
     next: Option<i64>,
     paged: bool,
-    waiting: usize,
+    waiting: u64,
 }
 
 #[derive(Debug, serde::Deserialize, Default)]
@@ -147,14 +147,6 @@ struct ListQuery {
     after: Option<i64>,
     fragment: Option<String>,
     notice: Option<String>,
-}
-
-fn count(n: usize) -> String {
-    if n as u64 > PAGE {
-        format!("{PAGE}+")
-    } else {
-        n.to_string()
-    }
 }
 
 fn visitor_name(c: &Conversation) -> String {
@@ -225,40 +217,32 @@ async fn list(
         Ok(found) => found,
         Err(error) => return store_error_page(error),
     };
-    // One bounded read per view (a page and one more): the counts say "50+" past it.
-    let mut tabs = Vec::new();
-    let mut current = Vec::new();
-    let mut waiting = 0;
-    for t in [Tab::Unassigned, Tab::Mine, Tab::Open] {
-        let found = match store
-            .conversations(t.view(who.user.id), None, PAGE + 1)
-            .await
-        {
-            Ok(found) => found,
-            Err(error) => return store_error_page(error),
-        };
-        if t == Tab::Unassigned {
-            waiting = found.len();
-        }
-        tabs.push(TabLink {
-            key: t.key(),
-            label: t.label(),
-            count: count(found.len()),
-            current: t == tab,
-        });
-        if t == tab && q.after.is_none() {
-            current = found;
-        }
-    }
-    if let Some(after) = q.after {
-        current = match store
-            .conversations(tab.view(who.user.id), Some(ConversationId(after)), PAGE + 1)
-            .await
-        {
-            Ok(found) => found,
-            Err(error) => return store_error_page(error),
-        };
-    }
+    // The counts are kept by the store; only the view shown is read, a page and one more.
+    let counts = match store.view_counts(who.user.id).await {
+        Ok(counts) => counts,
+        Err(error) => return store_error_page(error),
+    };
+    let current = match store
+        .conversations(tab.view(who.user.id), q.after.map(ConversationId), PAGE + 1)
+        .await
+    {
+        Ok(found) => found,
+        Err(error) => return store_error_page(error),
+    };
+    let waiting = counts.unassigned;
+    let tabs = [
+        (Tab::Unassigned, counts.unassigned),
+        (Tab::Mine, counts.mine),
+        (Tab::Open, counts.open),
+    ]
+    .into_iter()
+    .map(|(t, count)| TabLink {
+        key: t.key(),
+        label: t.label(),
+        count,
+        current: t == tab,
+    })
+    .collect();
     let more = current.len() as u64 > PAGE;
     let rows: Vec<Row> = current
         .iter()

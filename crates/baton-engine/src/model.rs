@@ -247,6 +247,19 @@ pub enum View {
     All,
 }
 
+/// How many conversations the staff views hold, exact at the moment of reading: the
+/// store keeps them as conversations change, so reading them costs the same however many
+/// conversations are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ViewCounts {
+    /// [`View::Unassigned`].
+    pub unassigned: u64,
+    /// [`View::Mine`] of the user asked about.
+    pub mine: u64,
+    /// [`View::Open`].
+    pub open: u64,
+}
+
 /// One visitor message and what the policy decided for it, to be stored in one
 /// transaction.
 #[derive(Debug, Clone, PartialEq)]

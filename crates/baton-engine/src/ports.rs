@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::model::{
     Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
     HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
-    TurnOutcome, User, UserChanges, VersionedSettings, View, Visitor, Workflow,
+    TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Workflow,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
@@ -173,6 +173,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         after: Option<ConversationId>,
         limit: u64,
     ) -> StoreResult<Vec<Conversation>>;
+    /// How many conversations are in Unassigned, in `user`'s Mine and in Open: read from
+    /// counters the store keeps in the same transaction as every change, never counted.
+    async fn view_counts(&self, user: UserId) -> StoreResult<ViewCounts>;
     /// Messages oldest first, optionally only those after `after`.
     async fn messages(
         &self,

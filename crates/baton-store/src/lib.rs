@@ -12,6 +12,7 @@
 mod assign;
 mod connect;
 mod convert;
+mod counts;
 mod entity;
 mod handback;
 mod migration;

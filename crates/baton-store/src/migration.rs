@@ -44,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(Handback),
             Box::new(PreviousConversation),
             Box::new(InboxPages),
+            Box::new(InboxCounts),
         ]
     }
 }
@@ -532,6 +533,28 @@ impl MigrationTrait for InboxPages {
         ];
         for index in indexes {
             manager.create_index(index).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The inbox views' counts, kept by triggers on `conversations` (`counts.rs`), starting
+/// from the conversations already stored.
+#[derive(Debug)]
+struct InboxCounts;
+
+impl MigrationName for InboxCounts {
+    fn name(&self) -> &str {
+        "m20261128_000016_inbox_counts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for InboxCounts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        for statement in crate::counts::migration(manager.get_database_backend()) {
+            db.execute_unprepared(&statement).await?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
     Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
     HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
-    TurnOutcome, User, UserChanges, VersionedSettings, View, Visitor, Workflow,
+    TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Workflow,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -26,7 +26,7 @@ use crate::connect::SeaStore;
 use crate::convert::{self, time};
 use crate::entity::{audit, conversation, user};
 use crate::routing::{drain, lock_routing};
-use crate::{assign, backend, handback, outbox, people, settings, sign_in, threads, turns};
+use crate::{assign, backend, counts, handback, outbox, people, settings, sign_in, threads, turns};
 
 /// Runs `$body` with `$txn` bound to a fresh transaction, committing on success. An
 /// error drops the transaction, which rolls it back.
@@ -315,6 +315,10 @@ impl Store for SeaStore {
         limit: u64,
     ) -> StoreResult<Vec<Conversation>> {
         turns::list(&self.db, view, after, limit).await
+    }
+
+    async fn view_counts(&self, user: UserId) -> StoreResult<ViewCounts> {
+        counts::read(&self.db, user).await
     }
 
     async fn messages(
