@@ -22,6 +22,7 @@ mod page;
 mod people;
 mod sign_in;
 mod system;
+mod webhooks;
 mod workflows;
 
 use std::sync::Arc;
@@ -103,6 +104,7 @@ pub fn router(console: Console) -> Router {
         .merge(workflows::routes())
         .merge(audit::routes())
         .merge(system::routes())
+        .merge(webhooks::routes())
         .merge(assets::routes())
         .layer(axum::middleware::from_fn(page::security_headers))
         .with_state(console)

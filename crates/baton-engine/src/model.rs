@@ -415,3 +415,79 @@ pub struct AuditEvent {
     pub conversation_id: Option<ConversationId>,
     pub detail: serde_json::Value,
 }
+
+/// The event types an outgoing webhook can subscribe to (B15); `"*"` subscribes to all.
+pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
+    "conversation.created",
+    "message.created",
+    "conversation.handoff",
+    "conversation.assigned",
+    "conversation.queued",
+    "conversation.rerouted",
+    "conversation.handed_back",
+    "conversation.closed",
+    "conversation.reopened",
+    "ticket.created",
+    "ticket.updated",
+    "settings.updated",
+];
+
+/// An outgoing webhook subscription. The secret is not here: it is shown once, when
+/// created, and read back only by the dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    /// Event type names, or `["*"]`.
+    pub events: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// Set when the endpoint was disabled (410, or failing for days); nothing is sent
+    /// to it until a replay re-enables it.
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+    /// The first failed attempt since the last success, while it keeps failing.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The HTTP status of the last attempt, when one came back.
+    pub last_status: Option<u16>,
+}
+
+/// One event due for one endpoint, claimed by the dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub url: String,
+    pub secret: String,
+    /// The `webhook-id` header: the same for every attempt (and every endpoint).
+    pub event_id: String,
+    /// The JSON body `{"type", "timestamp", "data"}`, stored as sent.
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+/// What follows an attempt to deliver a webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookNext {
+    Delivered,
+    RetryAt(DateTime<Utc>),
+    /// Given up on this delivery (it stays failed until a replay).
+    GiveUp,
+    /// Given up, and the endpoint is disabled for `reason` (audited `webhook_disabled`).
+    Disable(String),
+}
+
+/// One attempt, as `GET /webhooks/{id}/deliveries` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookAttempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub at: DateTime<Utc>,
+    /// `delivered`, `retrying` or `failed`.
+    pub outcome: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}

@@ -16,7 +16,8 @@ use chrono::{DateTime, Utc};
 use crate::model::{
     Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
     HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
-    TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Workflow,
+    TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Webhook,
+    WebhookAttempt, WebhookDelivery, WebhookNext, Workflow,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
@@ -333,6 +334,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         before: Option<i64>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<AuditEvent>>;
+
+    // --- outgoing webhooks (B15) ------------------------------------------------------
+    /// Subscribes `url` to `events` (names from `WEBHOOK_EVENT_TYPES`, or `"*"`), signing
+    /// with `secret`. Audited as `webhook_created`.
+    async fn create_webhook(
+        &self,
+        url: &str,
+        events: &[String],
+        secret: &str,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook>;
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// Removes a subscription and its pending deliveries. Audited as `webhook_deleted`.
+    async fn delete_webhook(&self, id: i64, actor: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Attempts to deliver to webhook `id`, newest first, below `before` when given.
+    async fn webhook_attempts(
+        &self,
+        id: i64,
+        limit: u64,
+        before: Option<i64>,
+    ) -> StoreResult<Vec<WebhookAttempt>>;
+    /// Makes the failed deliveries of webhook `id` due again and re-enables it; returns
+    /// how many will be sent.
+    async fn replay_webhook(&self, id: i64, actor: UserId, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Claims up to `limit` deliveries due at `now` until `lease_until` (so a sweep does
+    /// not take them again while they are in flight; a crash frees them at the lease).
+    async fn claim_webhook_deliveries(
+        &self,
+        limit: u64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<WebhookDelivery>>;
+    /// Records one attempt on delivery `id` and what follows, in one transaction.
+    async fn record_webhook_attempt(
+        &self,
+        id: i64,
+        status: Option<u16>,
+        error: Option<&str>,
+        next: WebhookNext,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     // --- sign-in: passwords, set-password links, sessions (B13) ----------------------
     /// The user whose sign-in email is `email` (compared case-insensitively), with the

@@ -25,6 +25,8 @@ pub struct AppState {
     pub auth: baton_auth::AuthState,
     /// The staff stream's numbered recent events, for `Last-Event-ID`.
     pub journal: crate::journal::Journal,
+    /// Outgoing webhooks: their settings and the dispatcher `serve` runs.
+    pub webhooks: crate::webhooks::Dispatcher,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::events::routes())
         .merge(api::workflows::routes())
         .merge(api::plugins::routes())
+        .merge(api::webhooks::routes())
         .with_state(state.clone())
         .merge(baton_channel_chat::router(state.engine.clone()))
         .merge(baton_channel_messaging::router(
@@ -62,6 +65,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    tokio::spawn(state.webhooks.clone().run());
     // Connection info gives the sign-in rate limit the client's address.
     axum::serve(
         listener,

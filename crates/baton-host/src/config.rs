@@ -29,6 +29,9 @@ pub struct Config {
     /// The customer agent: the knowledge base alone, or a language model with it.
     #[serde(default)]
     pub agent: AgentConfig,
+    /// Outgoing webhooks (B15).
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 /// `[agent]`: which customer agent answers visitors.
@@ -226,6 +229,7 @@ impl Default for Config {
             plugins: Vec::new(),
             auth: AuthConfig::default(),
             agent: AgentConfig::default(),
+            webhooks: crate::webhooks::WebhooksConfig::default(),
         }
     }
 }
@@ -245,6 +249,7 @@ impl fmt::Debug for Config {
             .field("log", &self.log)
             .field("auth", &self.auth)
             .field("agent", &self.agent)
+            .field("webhooks", &self.webhooks)
             // Plugin configs hold tokens and secrets: names and files only.
             .field(
                 "plugins",
@@ -289,7 +294,8 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
+    "webhooks",
     "agent",
     "auth",
     "http",

@@ -13,3 +13,4 @@ pub mod openapi;
 pub mod plugins;
 pub mod start;
 pub mod templates;
+pub mod webhooks;

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{conversations, events, ops, people, plugins, settings, workflows};
+use crate::api::{conversations, events, ops, people, plugins, settings, webhooks, workflows};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -21,6 +21,8 @@ use crate::api::{conversations, events, ops, people, plugins, settings, workflow
         conversations::handback, conversations::reopen, conversations::ticket, events::events,
         workflows::list, workflows::create, workflows::get_one, workflows::update,
         workflows::templates, workflows::from_template, plugins::list,
+        webhooks::create, webhooks::list, webhooks::remove, webhooks::deliveries,
+        webhooks::replay,
         baton_channel_chat::openapi::create_conversation,
         baton_channel_chat::openapi::post_message,
         baton_channel_chat::openapi::list_messages,

@@ -153,7 +153,10 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     let mut auth = baton_auth::AuthState::new(engine.clone());
     auth.sessions = config.auth.sessions();
     let journal = crate::journal::Journal::spawn(&engine);
+    let webhooks = crate::webhooks::Dispatcher::new(engine.clone(), config.webhooks.clone())
+        .context("building the HTTP client for webhooks")?;
     Ok(AppState {
+        webhooks,
         journal,
         engine,
         metrics,

@@ -395,3 +395,65 @@ pub mod session {
     }
     no_relations!();
 }
+
+pub mod webhook {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhooks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub url: String,
+        /// JSON array of event type names, or `["*"]`.
+        pub events: String,
+        /// `whsec_` and base64: kept to sign, never shown again.
+        pub secret: String,
+        pub created_at: i64,
+        pub disabled_at: Option<i64>,
+        pub disabled_reason: Option<String>,
+        pub failing_since: Option<i64>,
+        pub last_attempt_at: Option<i64>,
+        pub last_status: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub webhook_id: i64,
+        pub event_id: String,
+        pub event_type: String,
+        pub conversation_id: Option<i64>,
+        pub body: String,
+        pub attempts: i64,
+        pub created_at: i64,
+        pub next_attempt_at: Option<i64>,
+        pub delivered_at: Option<i64>,
+        pub failed_at: Option<i64>,
+    }
+    no_relations!();
+}
+
+pub mod webhook_attempt {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub webhook_id: i64,
+        pub delivery_id: i64,
+        pub event_id: String,
+        pub event_type: String,
+        pub at: i64,
+        pub outcome: String,
+        pub status: Option<i64>,
+        pub error: Option<String>,
+    }
+    no_relations!();
+}

@@ -28,6 +28,7 @@ mod store;
 mod threads;
 mod tickets;
 mod turns;
+mod webhooks;
 mod workflows;
 
 pub use connect::{ConnectError, SeaStore};

@@ -45,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(PreviousConversation),
             Box::new(InboxPages),
             Box::new(InboxCounts),
+            Box::new(Webhooks),
         ]
     }
 }
@@ -555,6 +556,99 @@ impl MigrationTrait for InboxCounts {
         let db = manager.get_connection();
         for statement in crate::counts::migration(manager.get_database_backend()) {
             db.execute_unprepared(&statement).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Outgoing webhooks (B15): subscriptions, their outbox (one row per event and endpoint,
+/// written in the transaction of the change) and the attempts; each conversation counts
+/// its events so receivers can order them.
+#[derive(Debug)]
+struct Webhooks;
+
+impl MigrationName for Webhooks {
+    fn name(&self) -> &str {
+        "m20261128_000017_webhooks"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Webhooks {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        add_column(
+            manager,
+            "conversations",
+            big_integer("event_sequence").default(0),
+        )
+        .await?;
+        let tables = [
+            Table::create()
+                .table("webhooks")
+                .col(big_pk_auto("id"))
+                .col(text("url"))
+                .col(text("events"))
+                .col(text("secret"))
+                .col(big_integer("created_at"))
+                .col(big_integer_null("disabled_at"))
+                .col(text_null("disabled_reason"))
+                .col(big_integer_null("failing_since"))
+                .col(big_integer_null("last_attempt_at"))
+                .col(big_integer_null("last_status"))
+                .to_owned(),
+            Table::create()
+                .table("webhook_deliveries")
+                .col(big_pk_auto("id"))
+                .col(big_integer("webhook_id"))
+                .col(string("event_id"))
+                .col(string("event_type"))
+                .col(big_integer_null("conversation_id"))
+                .col(text("body"))
+                .col(big_integer("attempts"))
+                .col(big_integer("created_at"))
+                // Set while the delivery is to be tried (at that time); unset once it
+                // is delivered or given up on.
+                .col(big_integer_null("next_attempt_at"))
+                .col(big_integer_null("delivered_at"))
+                .col(big_integer_null("failed_at"))
+                .to_owned(),
+            Table::create()
+                .table("webhook_attempts")
+                .col(big_pk_auto("id"))
+                .col(big_integer("webhook_id"))
+                .col(big_integer("delivery_id"))
+                .col(string("event_id"))
+                .col(string("event_type"))
+                .col(big_integer("at"))
+                .col(string("outcome"))
+                .col(big_integer_null("status"))
+                .col(text_null("error"))
+                .to_owned(),
+        ];
+        for table in tables {
+            manager.create_table(table).await?;
+        }
+        let indexes = [
+            Index::create()
+                .name("webhook_deliveries_due")
+                .table("webhook_deliveries")
+                .col("next_attempt_at")
+                .to_owned(),
+            Index::create()
+                .name("webhook_deliveries_webhook")
+                .table("webhook_deliveries")
+                .col("webhook_id")
+                .col("failed_at")
+                .to_owned(),
+            Index::create()
+                .name("webhook_attempts_webhook")
+                .table("webhook_attempts")
+                .col("webhook_id")
+                .col("id")
+                .to_owned(),
+        ];
+        for index in indexes {
+            manager.create_index(index).await?;
         }
         Ok(())
     }

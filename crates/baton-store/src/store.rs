@@ -10,7 +10,8 @@ use baton_core::settings::HandoffSettings;
 use baton_engine::model::{
     Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
     HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
-    TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Workflow,
+    TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Webhook,
+    WebhookAttempt, WebhookDelivery, WebhookNext, Workflow,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -606,6 +607,68 @@ impl Store for SeaStore {
                 detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
             })
             .collect())
+    }
+
+    async fn create_webhook(
+        &self,
+        url: &str,
+        events: &[String],
+        secret: &str,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook> {
+        in_txn!(self, |txn| {
+            crate::webhooks::create(&txn, url, events, secret, actor, now).await?
+        })
+    }
+
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        crate::webhooks::list(&self.db).await
+    }
+
+    async fn delete_webhook(&self, id: i64, actor: UserId, now: DateTime<Utc>) -> StoreResult<()> {
+        in_txn!(self, |txn| {
+            crate::webhooks::delete(&txn, id, actor, now).await?
+        })
+    }
+
+    async fn webhook_attempts(
+        &self,
+        id: i64,
+        limit: u64,
+        before: Option<i64>,
+    ) -> StoreResult<Vec<WebhookAttempt>> {
+        crate::webhooks::attempts(&self.db, id, limit, before).await
+    }
+
+    async fn replay_webhook(&self, id: i64, actor: UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        in_txn!(self, |txn| {
+            crate::webhooks::replay(&txn, id, actor, now).await?
+        })
+    }
+
+    async fn claim_webhook_deliveries(
+        &self,
+        limit: u64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<WebhookDelivery>> {
+        in_txn!(self, |txn| {
+            crate::webhooks::claim(&txn, limit, now, lease_until).await?
+        })
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        id: i64,
+        status: Option<u16>,
+        error: Option<&str>,
+        next: WebhookNext,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        in_txn!(self, |txn| {
+            crate::webhooks::record(&txn, id, status, error, next, now).await?
+        })
     }
 
     async fn user_credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {

@@ -55,6 +55,15 @@ pub(crate) async fn create_for_handoff(
         .exec(db)
         .await
         .map_err(backend)?;
+    crate::webhooks::emit(
+        db,
+        "ticket.created",
+        Some(conversation.id),
+        serde_json::json!({"ticket_id": row.id, "inbox_id": row.inbox_id, "team_id": row.team_id,
+                           "status": row.status, "priority": row.priority}),
+        now,
+    )
+    .await?;
     Ok(Some(TicketId(row.id)))
 }
 
@@ -83,6 +92,15 @@ pub(crate) async fn record(
             .exec(db)
             .await
             .map_err(backend)?;
+        crate::webhooks::emit(
+            db,
+            "ticket.updated",
+            Some(conversation_id.0),
+            serde_json::json!({"ticket_id": row.id, "status": next.as_str(),
+                               "previous_status": current.as_str()}),
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

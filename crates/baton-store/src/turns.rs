@@ -42,6 +42,12 @@ pub(crate) async fn audit(
     .insert(db)
     .await
     .map_err(backend)?;
+    // Every transition is audited, so its webhook event is written here, in its
+    // transaction.
+    for event in crate::webhooks::audit_events(kind, &detail) {
+        let data = crate::webhooks::audit_data(kind, actor, &detail);
+        crate::webhooks::emit(db, event, conversation_id.map(|c| c.0), data, now).await?;
+    }
     Ok(())
 }
 
@@ -116,6 +122,15 @@ pub(crate) async fn insert_message(
     }
     .insert(db)
     .await?;
+    crate::webhooks::emit(
+        db,
+        "message.created",
+        Some(new.conversation.id),
+        crate::webhooks::message_data(&row),
+        now,
+    )
+    .await
+    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     if new.outgoing {
         outbox::ActiveModel {
             conversation_id: Set(new.conversation.id),
@@ -173,6 +188,14 @@ pub(crate) async fn create_conversation(
     .insert(db)
     .await
     .map_err(backend)?;
+    crate::webhooks::emit(
+        db,
+        "conversation.created",
+        Some(row.id),
+        json!({"channel": channel, "previous_conversation_id": previous.map(|p| p.0)}),
+        now,
+    )
+    .await?;
     convert::conversation(row)
 }
 

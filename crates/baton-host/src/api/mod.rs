@@ -6,4 +6,5 @@ pub mod ops;
 pub mod people;
 pub mod plugins;
 pub mod settings;
+pub mod webhooks;
 pub mod workflows;

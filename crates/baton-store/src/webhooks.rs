@@ -1,0 +1,564 @@
+//! Outgoing webhooks (B15): subscriptions, and their outbox. `emit` is called by the few
+//! functions every change goes through (`audit`, `insert_message`, `create_conversation`,
+//! the ticket writes), inside the change's transaction, so an event exists exactly when
+//! its change does. Rows are written only for endpoints subscribed to the type.
+
+use baton_core::ids::UserId;
+use baton_engine::StoreError;
+use baton_engine::model::{Webhook, WebhookAttempt, WebhookDelivery, WebhookNext};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::Rng;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
+use serde_json::{Map, Value, json};
+
+use crate::convert::{micros, time};
+use crate::entity::{webhook, webhook_attempt, webhook_delivery};
+use crate::turns::audit;
+use crate::{Result, backend};
+
+/// The event type an audit row of `kind` reports, if any; `detail` picks between the
+/// outcomes of one kind.
+pub(crate) fn audit_events(kind: &str, detail: &Value) -> Vec<&'static str> {
+    match kind {
+        "handoff" => {
+            let mut events = vec!["conversation.handoff"];
+            if detail["queued"] == Value::Bool(true) {
+                events.push("conversation.queued");
+            } else if !Value::is_null(&detail["assignee_user_id"]) {
+                events.push("conversation.assigned");
+            }
+            events
+        }
+        "assignment" => vec!["conversation.assigned"],
+        "requeued" => vec!["conversation.queued"],
+        "rerouted" => vec!["conversation.rerouted"],
+        "handed_back" => vec!["conversation.handed_back"],
+        "closed" => vec!["conversation.closed"],
+        "workflow_unassigned" if detail["closed"] == Value::Bool(true) => {
+            vec!["conversation.closed"]
+        }
+        "reopened" => vec!["conversation.reopened"],
+        "settings_changed" | "agent_state" => vec!["settings.updated"],
+        _ => Vec::new(),
+    }
+}
+
+/// The subscribed endpoints for `event_type`: one read of the (small) table of active
+/// subscriptions.
+async fn subscribers(db: &impl ConnectionTrait, event_type: &str) -> Result<Vec<i64>> {
+    let rows: Vec<(i64, String)> = webhook::Entity::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .column(webhook::Column::Events)
+        .filter(webhook::Column::DisabledAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(backend)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, events)| subscribes(events, event_type))
+        .map(|(id, _)| id)
+        .collect())
+}
+
+fn subscribes(events: &str, event_type: &str) -> bool {
+    let events: Vec<String> = serde_json::from_str(events).unwrap_or_default();
+    events.iter().any(|e| e == "*" || e == event_type)
+}
+
+/// The conversation's next event number, taken under the row's lock: events of one
+/// conversation are numbered in commit order, which is the transcript's order.
+async fn next_sequence(db: &impl ConnectionTrait, conversation_id: i64) -> Result<i64> {
+    let backend_kind = db.get_database_backend();
+    let placeholder = match backend_kind {
+        DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "UPDATE conversations SET event_sequence = event_sequence + 1 \
+         WHERE id = {placeholder} RETURNING event_sequence"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend_kind,
+            sql,
+            [conversation_id.into()],
+        ))
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "conversation",
+            id: conversation_id,
+        })?;
+    row.try_get("", "event_sequence").map_err(backend)
+}
+
+/// Writes event `event_type` about `conversation_id` with `data` for every subscribed
+/// endpoint. `data` gains `conversation_id` and the conversation's `sequence`.
+pub(crate) async fn emit(
+    db: &impl ConnectionTrait,
+    event_type: &str,
+    conversation_id: Option<i64>,
+    data: Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let endpoints = subscribers(db, event_type).await?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let mut data = match data {
+        Value::Object(map) => map,
+        other => {
+            let mut map = Map::new();
+            map.insert("value".into(), other);
+            map
+        }
+    };
+    if let Some(id) = conversation_id {
+        let sequence = next_sequence(db, id).await?;
+        data.insert("conversation_id".into(), json!(id));
+        data.insert("sequence".into(), json!(sequence));
+    }
+    let body = json!({
+        "type": event_type,
+        "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "data": data,
+    })
+    .to_string();
+    let event_id = format!("msg_{:032x}", rand::rng().random::<u128>());
+    let rows = endpoints
+        .into_iter()
+        .map(|webhook_id| webhook_delivery::ActiveModel {
+            webhook_id: Set(webhook_id),
+            event_id: Set(event_id.clone()),
+            event_type: Set(event_type.to_owned()),
+            conversation_id: Set(conversation_id),
+            body: Set(body.clone()),
+            attempts: Set(0),
+            created_at: Set(micros(now)),
+            next_attempt_at: Set(Some(micros(now))),
+            delivered_at: Set(None),
+            failed_at: Set(None),
+            ..Default::default()
+        });
+    webhook_delivery::Entity::insert_many(rows)
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn to_webhook(row: webhook::Model) -> Webhook {
+    Webhook {
+        id: row.id,
+        url: row.url,
+        events: serde_json::from_str(&row.events).unwrap_or_default(),
+        created_at: time(row.created_at),
+        disabled_at: row.disabled_at.map(time),
+        disabled_reason: row.disabled_reason,
+        failing_since: row.failing_since.map(time),
+        last_attempt_at: row.last_attempt_at.map(time),
+        last_status: row.last_status.and_then(|s| u16::try_from(s).ok()),
+    }
+}
+
+async fn row(db: &impl ConnectionTrait, id: i64) -> Result<webhook::Model> {
+    webhook::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound {
+            what: "webhook",
+            id,
+        })
+}
+
+pub(crate) async fn create(
+    db: &impl ConnectionTrait,
+    url: &str,
+    events: &[String],
+    secret: &str,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<Webhook> {
+    let row = webhook::ActiveModel {
+        url: Set(url.to_owned()),
+        events: Set(json!(events).to_string()),
+        secret: Set(secret.to_owned()),
+        created_at: Set(micros(now)),
+        disabled_at: Set(None),
+        disabled_reason: Set(None),
+        failing_since: Set(None),
+        last_attempt_at: Set(None),
+        last_status: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(backend)?;
+    audit(
+        db,
+        now,
+        "webhook_created",
+        Some(actor),
+        None,
+        json!({"webhook_id": row.id, "url": url, "events": events}),
+    )
+    .await?;
+    Ok(to_webhook(row))
+}
+
+pub(crate) async fn list(db: &impl ConnectionTrait) -> Result<Vec<Webhook>> {
+    Ok(webhook::Entity::find()
+        .order_by_asc(webhook::Column::Id)
+        .all(db)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(to_webhook)
+        .collect())
+}
+
+pub(crate) async fn delete(
+    db: &impl ConnectionTrait,
+    id: i64,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let found = row(db, id).await?;
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    webhook_attempt::Entity::delete_many()
+        .filter(webhook_attempt::Column::WebhookId.eq(id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    webhook::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    audit(
+        db,
+        now,
+        "webhook_deleted",
+        Some(actor),
+        None,
+        json!({"webhook_id": id, "url": found.url}),
+    )
+    .await
+}
+
+pub(crate) async fn attempts(
+    db: &impl ConnectionTrait,
+    id: i64,
+    limit: u64,
+    before: Option<i64>,
+) -> Result<Vec<WebhookAttempt>> {
+    row(db, id).await?;
+    let mut query =
+        webhook_attempt::Entity::find().filter(webhook_attempt::Column::WebhookId.eq(id));
+    if let Some(before) = before {
+        query = query.filter(webhook_attempt::Column::Id.lt(before));
+    }
+    Ok(query
+        .order_by_desc(webhook_attempt::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|a| WebhookAttempt {
+            id: a.id,
+            delivery_id: a.delivery_id,
+            event_id: a.event_id,
+            event_type: a.event_type,
+            at: time(a.at),
+            outcome: a.outcome,
+            status: a.status.and_then(|s| u16::try_from(s).ok()),
+            error: a.error,
+        })
+        .collect())
+}
+
+pub(crate) async fn replay(
+    db: &impl ConnectionTrait,
+    id: i64,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let found = row(db, id).await?;
+    webhook::Entity::update_many()
+        .col_expr(
+            webhook::Column::DisabledAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            webhook::Column::DisabledReason,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            webhook::Column::FailingSince,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(webhook::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    let replayed = webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::FailedAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(micros(now)),
+        )
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
+        .filter(webhook_delivery::Column::FailedAt.is_not_null())
+        .exec(db)
+        .await
+        .map_err(backend)?
+        .rows_affected;
+    audit(
+        db,
+        now,
+        "webhook_replayed",
+        Some(actor),
+        None,
+        json!({"webhook_id": id, "deliveries": replayed, "was_disabled": found.disabled_at.is_some()}),
+    )
+    .await?;
+    Ok(replayed)
+}
+
+/// Claims due deliveries with one conditional update: a concurrent claimer (another
+/// host) re-checks `next_attempt_at` on the locked rows and skips what this one took.
+pub(crate) async fn claim(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<WebhookDelivery>> {
+    let due = Query::select()
+        .column(webhook_delivery::Column::Id)
+        .from(webhook_delivery::Entity)
+        .and_where(webhook_delivery::Column::NextAttemptAt.lte(micros(now)))
+        .order_by(webhook_delivery::Column::NextAttemptAt, sea_orm::Order::Asc)
+        .limit(limit)
+        .to_owned();
+    let claimed = webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(micros(lease_until)),
+        )
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(micros(now)))
+        .filter(webhook_delivery::Column::Id.in_subquery(due))
+        .exec_with_returning(db)
+        .await
+        .map_err(backend)?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let endpoints = webhook::Entity::find()
+        .filter(webhook::Column::Id.is_in(claimed.iter().map(|d| d.webhook_id)))
+        .all(db)
+        .await
+        .map_err(backend)?;
+    let mut out = Vec::with_capacity(claimed.len());
+    for delivery in claimed {
+        let Some(endpoint) = endpoints.iter().find(|e| e.id == delivery.webhook_id) else {
+            continue;
+        };
+        if endpoint.disabled_at.is_some() {
+            // Disabled while this row was in flight: it waits for a replay.
+            webhook_delivery::Entity::update_many()
+                .col_expr(
+                    webhook_delivery::Column::NextAttemptAt,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(webhook_delivery::Column::FailedAt, Expr::value(micros(now)))
+                .filter(webhook_delivery::Column::Id.eq(delivery.id))
+                .exec(db)
+                .await
+                .map_err(backend)?;
+            continue;
+        }
+        out.push(WebhookDelivery {
+            id: delivery.id,
+            webhook_id: delivery.webhook_id,
+            url: endpoint.url.clone(),
+            secret: endpoint.secret.clone(),
+            event_id: delivery.event_id,
+            body: delivery.body,
+            attempts: u32::try_from(delivery.attempts).unwrap_or(u32::MAX),
+        });
+    }
+    out.sort_by_key(|d| d.id);
+    Ok(out)
+}
+
+/// Records one attempt, moves the delivery on, and keeps the endpoint's state: when it
+/// started failing, and whether it is disabled (then its pending deliveries wait for a
+/// replay as failed ones).
+pub(crate) async fn record(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: Option<u16>,
+    error: Option<&str>,
+    next: WebhookNext,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(delivery) = webhook_delivery::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(backend)?
+    else {
+        // Deleted with its endpoint while in flight.
+        return Ok(());
+    };
+    let outcome = match next {
+        WebhookNext::Delivered => "delivered",
+        WebhookNext::RetryAt(_) => "retrying",
+        WebhookNext::GiveUp | WebhookNext::Disable(_) => "failed",
+    };
+    webhook_attempt::ActiveModel {
+        webhook_id: Set(delivery.webhook_id),
+        delivery_id: Set(id),
+        event_id: Set(delivery.event_id.clone()),
+        event_type: Set(delivery.event_type.clone()),
+        at: Set(micros(now)),
+        outcome: Set(outcome.to_owned()),
+        status: Set(status.map(i64::from)),
+        error: Set(error.map(str::to_owned)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(backend)?;
+    let (next_at, delivered_at, failed_at) = match &next {
+        WebhookNext::Delivered => (None, Some(micros(now)), None),
+        WebhookNext::RetryAt(at) => (Some(micros(*at)), None, None),
+        WebhookNext::GiveUp | WebhookNext::Disable(_) => (None, None, Some(micros(now))),
+    };
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(next_at),
+        )
+        .col_expr(
+            webhook_delivery::Column::DeliveredAt,
+            Expr::value(delivered_at),
+        )
+        .col_expr(webhook_delivery::Column::FailedAt, Expr::value(failed_at))
+        .col_expr(
+            webhook_delivery::Column::Attempts,
+            Expr::col(webhook_delivery::Column::Attempts).add(1),
+        )
+        .filter(webhook_delivery::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    let endpoint = row(db, delivery.webhook_id).await?;
+    let failing_since = match next {
+        WebhookNext::Delivered => None,
+        _ => Some(endpoint.failing_since.unwrap_or(micros(now))),
+    };
+    webhook::Entity::update_many()
+        .col_expr(webhook::Column::LastAttemptAt, Expr::value(micros(now)))
+        .col_expr(
+            webhook::Column::LastStatus,
+            Expr::value(status.map(i64::from)),
+        )
+        .col_expr(webhook::Column::FailingSince, Expr::value(failing_since))
+        .filter(webhook::Column::Id.eq(endpoint.id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    let reason = match next {
+        WebhookNext::Disable(reason) => Some(reason),
+        // Retries exhausted (about three days) with no success since the endpoint
+        // started failing: it has failed continuously for days.
+        WebhookNext::GiveUp => endpoint.failing_since.map(|since| {
+            format!(
+                "every attempt failed since {}; retries exhausted",
+                time(since).to_rfc3339_opts(SecondsFormat::Secs, true)
+            )
+        }),
+        _ => None,
+    };
+    if let Some(reason) = reason
+        && endpoint.disabled_at.is_none()
+    {
+        disable(db, &endpoint, &reason, now).await?;
+    }
+    Ok(())
+}
+
+async fn disable(
+    db: &impl ConnectionTrait,
+    endpoint: &webhook::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    webhook::Entity::update_many()
+        .col_expr(webhook::Column::DisabledAt, Expr::value(micros(now)))
+        .col_expr(webhook::Column::DisabledReason, Expr::value(reason))
+        .filter(webhook::Column::Id.eq(endpoint.id))
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(webhook_delivery::Column::FailedAt, Expr::value(micros(now)))
+        .filter(webhook_delivery::Column::WebhookId.eq(endpoint.id))
+        .filter(webhook_delivery::Column::NextAttemptAt.is_not_null())
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    audit(
+        db,
+        now,
+        "webhook_disabled",
+        None,
+        None,
+        json!({"webhook_id": endpoint.id, "url": endpoint.url, "reason": reason}),
+    )
+    .await
+}
+
+/// An audit row's detail as event data, with who acted and, for a handoff, its trigger.
+pub(crate) fn audit_data(kind: &str, actor: Option<UserId>, detail: &Value) -> Value {
+    let mut data = match detail {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    data.insert("actor_user_id".into(), json!(actor.map(|a| a.0)));
+    if kind == "handoff" {
+        data.insert("trigger".into(), detail["reason"]["kind"].clone());
+    }
+    Value::Object(data)
+}
+
+pub(crate) fn message_data(row: &crate::entity::message::Model) -> Value {
+    json!({
+        "message": {
+            "id": row.id,
+            "author": row.author,
+            "author_user_id": row.author_user_id,
+            "text": row.text,
+            "created_at": time(row.created_at).to_rfc3339_opts(SecondsFormat::Millis, true),
+        }
+    })
+}
