@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 pub mod browser;
 pub mod console;
+pub mod mail;
 pub mod model;
 pub mod provider;
 
