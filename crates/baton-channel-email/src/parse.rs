@@ -104,7 +104,7 @@ fn parse_mime(raw: &[u8]) -> Result<Message<'_>, ParseError> {
 }
 
 /// A stable id for a mail without one: the same bytes always give the same id.
-fn derived_id(raw: &[u8]) -> String {
+pub(crate) fn derived_id(raw: &[u8]) -> String {
     format!("{}@{DERIVED_ID_DOMAIN}", hex::encode(Sha256::digest(raw)))
 }
 

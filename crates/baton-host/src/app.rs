@@ -27,6 +27,8 @@ pub struct AppState {
     pub journal: crate::journal::Journal,
     /// Outgoing webhooks: their settings and the dispatcher `serve` runs.
     pub webhooks: crate::webhooks::Dispatcher,
+    /// The email channel's mailboxes: read by `serve`, shown by the channels API.
+    pub email: baton_channel_email::Email,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::workflows::routes())
         .merge(api::plugins::routes())
         .merge(api::webhooks::routes())
+        .merge(api::channels::routes())
         .with_state(state.clone())
         .merge(baton_channel_chat::router(state.engine.clone()))
         .merge(baton_channel_messaging::router(
@@ -66,6 +69,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tokio::spawn(state.webhooks.clone().run());
+    state.email.spawn();
     // Connection info gives the sign-in rate limit the client's address.
     axum::serve(
         listener,

@@ -32,6 +32,9 @@ pub struct Config {
     /// Outgoing webhooks (B15).
     #[serde(default)]
     pub webhooks: crate::webhooks::WebhooksConfig,
+    /// The email channel: `[[email.mailboxes]]`.
+    #[serde(default)]
+    pub email: baton_channel_email::EmailConfig,
 }
 
 /// `[agent]`: which customer agent answers visitors.
@@ -230,6 +233,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             agent: AgentConfig::default(),
             webhooks: crate::webhooks::WebhooksConfig::default(),
+            email: baton_channel_email::EmailConfig::default(),
         }
     }
 }
@@ -250,6 +254,8 @@ impl fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("agent", &self.agent)
             .field("webhooks", &self.webhooks)
+            // Mailbox passwords are redacted by their own Debug.
+            .field("email", &self.email)
             // Plugin configs hold tokens and secrets: names and files only.
             .field(
                 "plugins",
@@ -294,7 +300,8 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
+    "email",
     "webhooks",
     "agent",
     "auth",
@@ -425,6 +432,9 @@ impl Config {
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "\"text\" or \"json\"".into());
+        }
+        if let Err(invalid) = baton_channel_email::config::validate(&self.email) {
+            return bad(&invalid.key, invalid.reason);
         }
         for (i, plugin) in self.plugins.iter().enumerate() {
             let name = &plugin.name;

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{conversations, events, ops, people, plugins, settings, webhooks, workflows};
+use crate::api::{
+    channels, conversations, events, ops, people, plugins, settings, webhooks, workflows,
+};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -23,6 +25,7 @@ use crate::api::{conversations, events, ops, people, plugins, settings, webhooks
         workflows::templates, workflows::from_template, plugins::list,
         webhooks::create, webhooks::list, webhooks::remove, webhooks::deliveries,
         webhooks::replay,
+        channels::list, channels::quarantine, channels::retry,
         baton_channel_chat::openapi::create_conversation,
         baton_channel_chat::openapi::post_message,
         baton_channel_chat::openapi::list_messages,

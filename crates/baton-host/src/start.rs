@@ -138,16 +138,29 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     let plugins = Plugins::load(&config.plugins);
     let client = baton_channel_messaging::http_client()
         .context("building the HTTP client for messaging channels")?;
+    let email_config = Arc::new(config.email.clone());
+    let mut extensions = plugins.extensions(&client);
+    if !email_config.mailboxes.is_empty() {
+        extensions.deliverers.insert(
+            "email".into(),
+            Arc::new(baton_channel_email::EmailDeliverer::new(
+                store.clone(),
+                email_config.clone(),
+            )),
+        );
+    }
+    let email_store = store.clone();
     let engine = Engine::new(
         Arc::new(store),
         answerer,
         metrics.clone(),
         EngineConfig {
             snapshot_ttl,
-            extensions: plugins.extensions(&client),
+            extensions,
             ..EngineConfig::default()
         },
     );
+    let email = baton_channel_email::Email::new(engine.clone(), email_store, email_config);
     let templates = crate::templates::load(&config.workflows.dir)?;
     tracing::info!(templates = templates.len(), dir = %config.workflows.dir.display(), "workflow templates loaded");
     let mut auth = baton_auth::AuthState::new(engine.clone());
@@ -156,6 +169,7 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     let webhooks = crate::webhooks::Dispatcher::new(engine.clone(), config.webhooks.clone())
         .context("building the HTTP client for webhooks")?;
     Ok(AppState {
+        email,
         webhooks,
         journal,
         engine,

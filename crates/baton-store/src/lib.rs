@@ -13,6 +13,7 @@ mod assign;
 mod connect;
 mod convert;
 mod counts;
+mod email;
 mod entity;
 mod handback;
 mod migration;
@@ -32,6 +33,7 @@ mod webhooks;
 mod workflows;
 
 pub use connect::{ConnectError, SeaStore};
+pub use email::{EmailThread, MailOutcome, MailStatus, SentMessage, StoredMail, ThreadMessageId};
 pub use migration::Migrator;
 pub use relay::PgRelay;
 

@@ -46,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(InboxPages),
             Box::new(InboxCounts),
             Box::new(Webhooks),
+            Box::new(Email),
         ]
     }
 }
@@ -823,6 +824,95 @@ impl MigrationTrait for Initial {
                 .table("outbox")
                 .col("delivered_at")
                 .col("id")
+                .to_owned(),
+        ];
+        for index in indexes {
+            manager.create_index(index).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The email channel (issue 11): each mailbox's IMAP position, every inbound mail (raw,
+/// kept before it is parsed, once per mailbox and Message-ID), the Message-IDs that
+/// identify conversations, and each email conversation's thread.
+#[derive(Debug)]
+struct Email;
+
+impl MigrationName for Email {
+    fn name(&self) -> &str {
+        "m20261128_000018_email"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Email {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm_migration::schema::binary;
+        let tables = [
+            Table::create()
+                .table("email_mailboxes")
+                .col(string("mailbox").primary_key())
+                .col(big_integer("uid_validity"))
+                .col(big_integer("last_uid"))
+                .to_owned(),
+            Table::create()
+                .table("email_mails")
+                .col(big_pk_auto("id"))
+                .col(string("mailbox"))
+                .col(string("message_id"))
+                .col(big_integer("uid"))
+                .col(binary("raw"))
+                .col(big_integer("received_at"))
+                // pending until handled; then done, ignored or quarantined.
+                .col(string("status"))
+                .col(string_null("kind"))
+                .col(text_null("reason"))
+                .col(text_null("error"))
+                .col(text_null("full_text"))
+                .col(big_integer_null("conversation_id"))
+                .to_owned(),
+            Table::create()
+                .table("email_message_ids")
+                .col(string("message_id").primary_key())
+                .col(big_integer("conversation_id"))
+                .col(boolean("outgoing"))
+                .col(boolean("automatic"))
+                .col(string_null("address"))
+                .col(big_integer_null("outbox_message_id"))
+                .col(big_integer("at"))
+                .to_owned(),
+            Table::create()
+                .table("email_threads")
+                .col(big_integer("conversation_id").primary_key())
+                .col(string("mailbox"))
+                .col(string("address"))
+                .col(text("subject"))
+                .col(text("reference_ids"))
+                .to_owned(),
+        ];
+        for table in tables {
+            manager.create_table(table).await?;
+        }
+        let indexes = [
+            Index::create()
+                .name("email_mails_once")
+                .table("email_mails")
+                .col("mailbox")
+                .col("message_id")
+                .unique()
+                .to_owned(),
+            Index::create()
+                .name("email_mails_status")
+                .table("email_mails")
+                .col("mailbox")
+                .col("status")
+                .to_owned(),
+            Index::create()
+                .name("email_message_ids_sent")
+                .table("email_message_ids")
+                .col("address")
+                .col("at")
                 .to_owned(),
         ];
         for index in indexes {

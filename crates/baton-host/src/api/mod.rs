@@ -1,5 +1,6 @@
 //! The staff-side HTTP API, one module per section of `API.md`.
 
+pub mod channels;
 pub mod conversations;
 pub mod events;
 pub mod ops;

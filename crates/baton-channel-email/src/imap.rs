@@ -1,0 +1,179 @@
+//! Reading one mailbox over IMAP: connect, log in, select the folder, fetch every UID
+//! after the stored one (the position is UIDVALIDITY and UID, never the Seen flag or a
+//! date), then wait with IDLE where the server offers it, else poll; any error drops the
+//! connection and reconnects with backoff.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_imap::Session;
+use async_imap::extensions::idle::IdleResponse;
+use baton_store::MailStatus;
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use tokio::net::TcpStream;
+
+use crate::config::MailboxConfig;
+use crate::inbound::Inbound;
+
+/// How long one IDLE waits before fetching anyway (servers drop IDLE after 30 minutes;
+/// a short wait also covers servers that announce new mail late).
+const IDLE_WAIT: Duration = Duration::from_secs(20);
+/// How often a server without IDLE is asked.
+const POLL_EVERY: Duration = Duration::from_secs(5);
+/// Mails fetched per command: bounded memory with a full mailbox.
+const BATCH: usize = 25;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What `GET /api/v1/channels` shows of a mailbox.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxState {
+    pub connected: bool,
+    pub last_fetch: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+pub(crate) type SharedState = Arc<Mutex<MailboxState>>;
+
+fn update(state: &SharedState, f: impl FnOnce(&mut MailboxState)) {
+    // A poisoned lock only means a panic elsewhere mid-update: the state is still usable.
+    let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut guard);
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("connecting to {0}: {1}")]
+    Connect(String, String),
+    #[error("IMAP: {0}")]
+    Imap(#[from] async_imap::error::Error),
+    #[error("{0}")]
+    Store(#[from] baton_engine::StoreError),
+    #[error("the server sent no UIDVALIDITY for {0}")]
+    NoUidValidity(String),
+}
+
+/// Reads `mailbox` for as long as the process runs.
+pub(crate) async fn run(inbound: Inbound, mailbox: MailboxConfig, state: SharedState) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let error = match session(&inbound, &mailbox, &state, &mut backoff).await {
+            Ok(()) => continue,
+            Err(error) => error,
+        };
+        tracing::warn!(mailbox = %mailbox.name, %error, retry_in = ?backoff, "IMAP connection lost");
+        update(&state, |s| {
+            s.connected = false;
+            s.last_error = Some(error.to_string());
+        });
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn session(
+    inbound: &Inbound,
+    mailbox: &MailboxConfig,
+    state: &SharedState,
+    backoff: &mut Duration,
+) -> Result<(), ReadError> {
+    let imap = &mailbox.imap;
+    let target = format!("{}:{}", imap.host, imap.port);
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&target))
+        .await
+        .map_err(|_| ReadError::Connect(target.clone(), "timed out".into()))?
+        .map_err(|e| ReadError::Connect(target.clone(), e.to_string()))?;
+    let mut client = async_imap::Client::new(tcp);
+    // The server's greeting comes before any command.
+    client
+        .read_response()
+        .await
+        .map_err(|e| ReadError::Connect(target.clone(), e.to_string()))?;
+    let mut session = client
+        .login(&imap.user, &imap.password)
+        .await
+        .map_err(|(e, _)| e)?;
+    let idle = session.capabilities().await?.has_str("IDLE");
+    update(state, |s| {
+        s.connected = true;
+        s.last_error = None;
+    });
+    *backoff = Duration::from_secs(1);
+    tracing::info!(mailbox = %mailbox.name, %target, idle, "IMAP connected");
+    loop {
+        fetch_new(inbound, mailbox, &mut session).await?;
+        update(state, |s| s.last_fetch = Some(Utc::now()));
+        if idle {
+            let mut handle = session.idle();
+            handle.init().await?;
+            let (wait, _stop) = handle.wait_with_timeout(IDLE_WAIT);
+            let response = wait.await?;
+            session = handle.done().await?;
+            if let IdleResponse::ManualInterrupt = response {
+                // The stream ended: the server hung up.
+                return Err(async_imap::error::Error::ConnectionLost.into());
+            }
+        } else {
+            tokio::time::sleep(POLL_EVERY).await;
+            session.noop().await?;
+        }
+    }
+}
+
+/// Selects the folder and handles every mail after the stored position, in UID order,
+/// moving the position past each one as it is handled.
+async fn fetch_new(
+    inbound: &Inbound,
+    mailbox: &MailboxConfig,
+    session: &mut Session<TcpStream>,
+) -> Result<(), ReadError> {
+    let folder = session.select(&mailbox.imap.folder).await?;
+    let validity = folder
+        .uid_validity
+        .ok_or_else(|| ReadError::NoUidValidity(mailbox.imap.folder.clone()))?;
+    let store = &inbound.store;
+    let last = match store.email_cursor(&mailbox.name).await? {
+        Some((stored, last)) if stored == validity => last,
+        // A new UIDVALIDITY renumbers the folder: read it again from the start; what was
+        // already stored is recognised by its Message-ID.
+        _ => {
+            store.set_email_cursor(&mailbox.name, validity, 0).await?;
+            0
+        }
+    };
+    let mut uids: Vec<u32> = session
+        .uid_search(format!("UID {}:*", last.saturating_add(1)))
+        .await?
+        .into_iter()
+        // `n:*` always includes the highest UID, even below n.
+        .filter(|uid| *uid > last)
+        .collect();
+    uids.sort_unstable();
+    for batch in uids.chunks(BATCH) {
+        let set = batch
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut mails: Vec<(u32, Vec<u8>)> = session
+            .uid_fetch(&set, "(UID BODY.PEEK[])")
+            .await?
+            .try_filter_map(|fetch| async move {
+                Ok(fetch
+                    .uid
+                    .map(|uid| (uid, fetch.body().unwrap_or_default().to_vec())))
+            })
+            .try_collect()
+            .await?;
+        mails.sort_unstable_by_key(|(uid, _)| *uid);
+        for (uid, raw) in mails {
+            let status = inbound.receive(mailbox, uid, &raw).await?;
+            if status == MailStatus::Quarantined {
+                tracing::warn!(mailbox = %mailbox.name, uid, "mail quarantined; going on");
+            }
+            store.set_email_cursor(&mailbox.name, validity, uid).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! One fetched mail, from raw bytes to a committed conversation message: kept raw first,
+//! then parsed (quarantined when that fails or takes too long), classified (only human
+//! mail goes on), threaded, and ingested with its new text. Its row says `done` only
+//! after the conversation message committed, so a crash in between handles it again and
+//! the engine's `client_message_id` (the Message-ID) keeps it stored and answered once.
+
+use std::time::Duration;
+
+use baton_core::ids::ConversationId;
+use baton_engine::model::{Conversation, ConversationStatus, Visitor};
+use baton_engine::{Engine, StoreError};
+use baton_store::{EmailThread, MailOutcome, MailStatus, SeaStore, StoredMail, ThreadMessageId};
+use chrono::Utc;
+use serde_json::json;
+
+use crate::classify::{Classification, Kind, Ours, classify};
+use crate::config::MailboxConfig;
+use crate::mail::InboundMail;
+use crate::parse::{ParseOptions, parse};
+use crate::threading;
+
+/// A parse that takes longer than this is given up on and the mail quarantined.
+const PARSE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What the handler needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Inbound {
+    pub engine: Engine,
+    pub store: SeaStore,
+    pub options: ParseOptions,
+    pub pause_before_commit: Duration,
+}
+
+/// The key a raw mail is stored under: its Message-ID, else the id the parser derives
+/// from its bytes (so both agree for a refetched copy).
+pub fn storage_id(raw: &[u8]) -> String {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..end]);
+    crate::fields::message_id_field(&head, "message-id")
+        .unwrap_or_else(|| crate::parse::derived_id(raw))
+}
+
+pub fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Human => "human",
+        Kind::AutoReply => "auto_reply",
+        Kind::Bounce => "bounce",
+        Kind::MailingList => "mailing_list",
+        Kind::Ours => "ours",
+    }
+}
+
+impl Inbound {
+    /// Keeps a fetched mail, then handles it. An error leaves it pending (it is handled
+    /// again on the next fetch); a mail that cannot be parsed does not error.
+    pub(crate) async fn receive(
+        &self,
+        mailbox: &MailboxConfig,
+        uid: u32,
+        raw: &[u8],
+    ) -> Result<MailStatus, StoreError> {
+        let stored = self
+            .store
+            .store_email(&mailbox.name, &storage_id(raw), uid, raw, Utc::now())
+            .await?;
+        if stored.status != MailStatus::Pending {
+            return Ok(stored.status);
+        }
+        if !self.pause_before_commit.is_zero() {
+            tokio::time::sleep(self.pause_before_commit).await;
+        }
+        self.handle(mailbox, &stored).await
+    }
+
+    /// Handles a stored mail (pending, or quarantined and retried on request).
+    pub(crate) async fn handle(
+        &self,
+        mailbox: &MailboxConfig,
+        stored: &StoredMail,
+    ) -> Result<MailStatus, StoreError> {
+        let mail = match self.parse(stored.raw.clone()).await {
+            Ok(mail) => mail,
+            Err(error) => {
+                tracing::warn!(mailbox = %mailbox.name, id = stored.id, %error, "mail quarantined");
+                self.store
+                    .finish_email(
+                        stored.id,
+                        MailOutcome {
+                            status: MailStatus::Quarantined,
+                            kind: None,
+                            reason: None,
+                            error: Some(&error),
+                            full_text: None,
+                            conversation_id: None,
+                        },
+                    )
+                    .await?;
+                return Ok(MailStatus::Quarantined);
+            }
+        };
+        let ours = Ours {
+            message_id_domains: vec![mailbox.id_domain().to_owned()],
+        };
+        let class = classify(&mail, &ours);
+        let found = self.find_conversation(mailbox, &mail).await?;
+        if class.kind != Kind::Human {
+            return self.ignore(stored, &mail, &class, found).await;
+        }
+        let conversation = self.conversation(mailbox, &mail, found).await?;
+        let text = if mail.new_text.trim().is_empty() {
+            // Nothing but quoted history (or attachments): staff and the agent see
+            // the whole text rather than nothing.
+            mail.text.trim()
+        } else {
+            mail.new_text.trim()
+        };
+        let text = if text.is_empty() {
+            "(an email without text)"
+        } else {
+            text
+        };
+        self.engine
+            .ingest(&conversation, text, Some(&mail.message_id))
+            .await?;
+        self.store
+            .finish_email(
+                stored.id,
+                MailOutcome {
+                    status: MailStatus::Done,
+                    kind: Some(kind_name(class.kind)),
+                    reason: Some(&class.reason),
+                    error: None,
+                    full_text: Some(&mail.text),
+                    conversation_id: Some(conversation.id),
+                },
+            )
+            .await?;
+        Ok(MailStatus::Done)
+    }
+
+    async fn parse(&self, raw: Vec<u8>) -> Result<InboundMail, String> {
+        let options = self.options;
+        let task = tokio::task::spawn_blocking(move || parse(&raw, &options));
+        match tokio::time::timeout(PARSE_TIMEOUT, task).await {
+            Ok(Ok(Ok(mail))) => Ok(mail),
+            Ok(Ok(Err(error))) => Err(error.to_string()),
+            Ok(Err(join)) => Err(format!("the parser failed: {join}")),
+            Err(_) => Err(format!(
+                "parsing took longer than {} s",
+                PARSE_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    /// Recorded, never answered; a bounce of a message we sent shows as
+    /// `delivery_failed` on its conversation.
+    async fn ignore(
+        &self,
+        stored: &StoredMail,
+        mail: &InboundMail,
+        class: &Classification,
+        found: Option<ConversationId>,
+    ) -> Result<MailStatus, StoreError> {
+        let mut conversation = found;
+        if class.kind == Kind::Bounce
+            && let Some(original) = &class.original_message_id
+            && let Some(sent) = self.store.sent_email(original).await?
+        {
+            conversation = Some(sent.conversation_id);
+            self.store
+                .email_audit(
+                    "delivery_failed",
+                    Some(sent.conversation_id),
+                    json!({
+                        "channel": "email",
+                        "mailbox": stored.mailbox,
+                        "message_id": sent.outbox_message_id,
+                        "email_message_id": original,
+                        "to": sent.address,
+                        "reason": format!("bounced: {}", class.reason),
+                    }),
+                    Utc::now(),
+                )
+                .await?;
+        }
+        tracing::info!(
+            mailbox = %stored.mailbox, id = stored.id, kind = kind_name(class.kind),
+            reason = %class.reason, "mail recorded, not answered"
+        );
+        self.store
+            .finish_email(
+                stored.id,
+                MailOutcome {
+                    status: MailStatus::Ignored,
+                    kind: Some(kind_name(class.kind)),
+                    reason: Some(&class.reason),
+                    error: None,
+                    full_text: Some(&mail.text),
+                    conversation_id: conversation,
+                },
+            )
+            .await?;
+        Ok(MailStatus::Ignored)
+    }
+
+    /// The conversation a mail continues: by In-Reply-To, then References, then our
+    /// reply address among its recipients, then the subject tag.
+    async fn find_conversation(
+        &self,
+        mailbox: &MailboxConfig,
+        mail: &InboundMail,
+    ) -> Result<Option<ConversationId>, StoreError> {
+        let mut ids: Vec<String> = mail.in_reply_to.iter().cloned().collect();
+        ids.extend(mail.references.iter().rev().cloned());
+        if let Some(found) = self.store.conversation_by_message_ids(&ids).await? {
+            return Ok(Some(found));
+        }
+        let domain = mailbox.id_domain();
+        let tagged = ids
+            .iter()
+            .find_map(|id| threading::conversation_of_our_id(id, domain))
+            .or_else(|| {
+                mail.to.iter().find_map(|to| {
+                    threading::conversation_of_address(to.address.as_deref()?, &mailbox.address)
+                })
+            })
+            .or_else(|| threading::conversation_of_subject(mail.subject.as_deref()?));
+        let Some(tagged) = tagged else {
+            return Ok(None);
+        };
+        // A tag only counts for a conversation of this mailbox.
+        let thread = self.store.email_thread(ConversationId(tagged)).await?;
+        Ok(thread
+            .filter(|t| t.mailbox == mailbox.name)
+            .map(|t| t.conversation_id))
+    }
+
+    /// The open conversation the mail goes to: the one it continues (or, when that one is
+    /// closed, the next in its thread), else a new one for its sender.
+    async fn conversation(
+        &self,
+        mailbox: &MailboxConfig,
+        mail: &InboundMail,
+        found: Option<ConversationId>,
+    ) -> Result<Conversation, StoreError> {
+        let store = self.engine.store();
+        let sender = mail.from.clone().unwrap_or_default();
+        let address = sender.address.clone().unwrap_or_default();
+        let visitor = Visitor {
+            name: sender.name.clone().or_else(|| sender.address.clone()),
+            email: sender.address.clone(),
+        };
+        let thread = match found {
+            Some(id) => self.store.email_thread(id).await?,
+            None => None,
+        };
+        let (conversation, thread) = match thread {
+            Some(thread) => {
+                let current = store.conversation(thread.conversation_id).await?;
+                if current.status == ConversationStatus::Open {
+                    (current, thread)
+                } else {
+                    let root = thread.references.first().cloned().unwrap_or_default();
+                    let key = format!("{}:{root}", mailbox.name);
+                    let next = store
+                        .thread_conversation("email", &key, visitor, Utc::now())
+                        .await?;
+                    (next, thread)
+                }
+            }
+            None => {
+                let key = format!("{}:{}", mailbox.name, mail.message_id);
+                let created = store
+                    .thread_conversation("email", &key, visitor, Utc::now())
+                    .await?;
+                let mut references = mail.references.clone();
+                if references.is_empty() {
+                    references.extend(mail.in_reply_to.iter().cloned());
+                }
+                let thread = EmailThread {
+                    conversation_id: created.id,
+                    mailbox: mailbox.name.clone(),
+                    address: address.clone(),
+                    subject: mail.subject.clone().unwrap_or_default(),
+                    references,
+                };
+                (created, thread)
+            }
+        };
+        self.store
+            .create_email_thread(&EmailThread {
+                conversation_id: conversation.id,
+                ..thread
+            })
+            .await?;
+        self.store
+            .record_email_message_id(
+                ThreadMessageId {
+                    message_id: &mail.message_id,
+                    conversation_id: conversation.id,
+                    outgoing: false,
+                    automatic: false,
+                    address: Some(&address),
+                    outbox_message_id: None,
+                },
+                Utc::now(),
+            )
+            .await?;
+        Ok(conversation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_id_is_the_message_id_or_the_derived_one() {
+        let raw =
+            b"From: a@b.test\r\nMessage-ID: <x1@b.test>\r\n\r\nbody Message-ID: <no@b.test>\r\n";
+        assert_eq!(storage_id(raw), "x1@b.test");
+        let bare = b"From: a@b.test\r\nSubject: hi\r\n\r\nMessage-ID: <in-body@b.test>\r\n";
+        let derived = storage_id(bare);
+        assert!(derived.ends_with("@baton.invalid"), "{derived}");
+        assert_eq!(derived, storage_id(bare));
+        assert_eq!(
+            parse(bare, &ParseOptions::default())
+                .map(|m| m.message_id)
+                .ok(),
+            Some(derived)
+        );
+    }
+}
