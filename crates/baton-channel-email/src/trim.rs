@@ -22,7 +22,8 @@ const INTROS: &str = r"(?:on|am|le|il|el|em|op|den|dnia|w dniu|at|在|於|пон
 const END: &str = r"(?:[:：]|-{2,})\s*$";
 
 /// The longest attribution, in bytes, worth matching: real ones are far shorter, and the
-/// cap keeps a hostile line from being joined and scanned again and again.
+/// cap keeps a hostile line from being joined and scanned again and again (and lets the
+/// patterns use `.*` rather than bounded repeats, which compile into far slower automata).
 const MAX_ATTRIBUTION: usize = 600;
 
 /// How many lines an attribution may span (clients wrap the address and the verb).
@@ -39,24 +40,23 @@ fn regex(pattern: &str) -> Regex {
 /// Starts with an intro word and a date: "On Mon, 1 Feb 2016, Ann <a@b> wrote:".
 static INTRO_DATE: LazyLock<Regex> = LazyLock::new(|| {
     regex(&format!(
-        r"(?i)^(?:-+\s*)?{INTROS}[\s,].{{0,300}}\d.{{0,300}}{VERBS}.{{0,80}}{END}"
+        r"(?i)^(?:-+\s*)?{INTROS}[\s,].*\d.*{VERBS}.*{END}"
     ))
 });
 
 /// Starts with a date: "23 mar 2017 21:25 "Neil" <n@b> napisał(a):".
-static DATE_FIRST: LazyLock<Regex> =
-    LazyLock::new(|| regex(&format!(r"(?i)^\d.{{0,300}}{VERBS}.{{0,80}}{END}")));
+static DATE_FIRST: LazyLock<Regex> = LazyLock::new(|| regex(&format!(r"(?i)^\d.*{VERBS}.*{END}")));
 
 /// A name and an address, then the verb: "Ann <a@b> schrieb am Fr., 28. Apr. 2017 …:".
 static NAME_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     regex(&format!(
-        r"(?i)^[^<\s].{{0,200}}<[^<>\s]+@[^<>\s]+>.{{0,80}}{VERBS}.{{0,80}}{END}"
+        r"(?i)^[^<\s].*<[^<>\s]+@[^<>\s]+>.*{VERBS}.*{END}"
     ))
 });
 
 /// Gmail's numeric form, without a verb: "2016-03-03 17:21 GMT+01:00 Ann <a@b>:".
 static NUMERIC_DATE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}\s.{0,200}(?:GMT|<[^<>\s]+@[^<>\s]*)"));
+    LazyLock::new(|| regex(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}\s.*(?:GMT|<[^<>\s]+@[^<>\s]*)"));
 
 /// "-----Original Message-----", "---------- Forwarded message ---------" and kin.
 static FORWARD_DELIMITER: LazyLock<Regex> = LazyLock::new(|| {
@@ -86,7 +86,7 @@ static OTHER_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 /// Mobile and webmail footers: "Sent from my iPhone", "Envoyé de mon iPhone", ….
 static MOBILE_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:[(<]*\s*(?:sent|envoyé|inviato|enviado|verzonden|sendt|skickat|lähetetty|wysłane|отправлено)\s+(?:from|via|with|using|by|depuis|de|da|dal|desde|do|del|met|vanaf|van|fra|från|z|с)\s|von meinem .{0,60}gesendet|diese nachricht wurde von meinem .{0,80}gesendet|get \[?outlook for |发自我的|從我的|来自我的)",
+        r"(?i)^(?:[(<]*\s*(?:sent|envoyé|inviato|enviado|verzonden|sendt|skickat|lähetetty|wysłane|отправлено)\s+(?:from|via|with|using|by|depuis|de|da|dal|desde|do|del|met|vanaf|van|fra|från|z|с)\s|von meinem .*gesendet|diese nachricht wurde von meinem .*gesendet|get \[?outlook for |发自我的|從我的|来自我的)",
     )
 });
 
@@ -217,7 +217,7 @@ impl<'a> Lines<'a> {
     fn find_attributions(&mut self) {
         for end in 0..self.len() {
             let last = unquoted(self.line(end));
-            if NUMERIC_DATE.is_match(last) {
+            if last.len() <= MAX_ATTRIBUTION && NUMERIC_DATE.is_match(last) {
                 let next = unquoted(self.line(end + 1));
                 let wraps = end + 1 < self.len() && next.ends_with(':') && next.len() < 200;
                 let stop = if wraps { end + 1 } else { end };
