@@ -77,6 +77,8 @@ fn main() -> ExitCode {
             "baton-plugin-host",
             "-p",
             "baton-agent",
+            "-p",
+            "baton-channel-email",
         ])),
         Some("build-plugins") => plugins::build_plugins(&args[1..]),
         Some("plugin") => scaffold::plugin_task(&args[1..]),
