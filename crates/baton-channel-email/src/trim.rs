@@ -154,16 +154,26 @@ struct Lines<'a> {
     lines: Vec<&'a str>,
     kinds: Vec<Kind>,
     markers: Vec<Option<Marker>>,
+    /// For each line, the first line at or after it that is not empty.
+    next_non_empty: Vec<usize>,
+    /// For each line, the first line at or after it that is neither quoted nor empty.
+    after_quote: Vec<usize>,
 }
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Lines<'a> {
         let lines: Vec<&str> = text.split('\n').collect();
-        let kinds = lines.iter().map(|line| kind(line)).collect();
+        let kinds: Vec<Kind> = lines.iter().map(|line| kind(line)).collect();
+        // Computed once from the end, so that looking past a quote costs nothing however
+        // many attributions a hostile mail stacks above a long one (no quadratic rescans).
+        let next_non_empty = first_from_end(&kinds, |k| k != Kind::Empty);
+        let after_quote = first_from_end(&kinds, |k| !matches!(k, Kind::Quote | Kind::Empty));
         let mut this = Lines {
             markers: vec![None; lines.len()],
             lines,
             kinds,
+            next_non_empty,
+            after_quote,
         };
         this.find_attributions();
         this.find_forwards();
@@ -288,16 +298,12 @@ impl<'a> Lines<'a> {
     }
 
     fn next_non_empty(&self, from: usize) -> usize {
-        (from..self.len())
-            .find(|&i| self.kind(i) != Kind::Empty)
-            .unwrap_or(self.len())
+        self.next_non_empty.get(from).copied().unwrap_or(self.len())
     }
 
     /// The first line after a run of quoted and empty lines starting at `from`.
     fn after_quote(&self, from: usize) -> usize {
-        (from..self.len())
-            .find(|&i| !matches!(self.kind(i), Kind::Quote | Kind::Empty))
-            .unwrap_or(self.len())
+        self.after_quote.get(from).copied().unwrap_or(self.len())
     }
 
     /// Whether the quote after the attribution ending at `end` is followed by more of the
@@ -322,6 +328,25 @@ impl<'a> Lines<'a> {
             .count()
             <= SIGNATURE_LINES
     }
+}
+
+/// For each position, the first position at or after it whose kind passes `wanted`, or the
+/// length when none does.
+fn first_from_end(kinds: &[Kind], wanted: impl Fn(Kind) -> bool) -> Vec<usize> {
+    let mut next = kinds.len();
+    let mut first: Vec<usize> = kinds
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, &kind)| {
+            if wanted(kind) {
+                next = i;
+            }
+            next
+        })
+        .collect();
+    first.reverse();
+    first
 }
 
 /// The new text of a reply in plain text: what its writer wrote, without what it quotes.

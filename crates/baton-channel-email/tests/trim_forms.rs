@@ -93,3 +93,15 @@ fn text_that_only_looks_like_markers_stays() {
                 From: the warehouse, to: you.\n";
     assert_eq!(new_text(text), text.trim_end());
 }
+
+#[test]
+fn stacked_attributions_above_a_long_quote_are_read_once() {
+    // Each quoted attribution heads the same long quote; rescanning it for each one would
+    // be quadratic in the mail's size.
+    let mut text = String::from("Hi\n");
+    for _ in 0..50_000 {
+        text.push_str("> On 1 Mar 2026, Ann <a@b.test> wrote:\n");
+    }
+    text.push_str("> the question\nMy answer.\n");
+    assert_eq!(new_text(&text), "Hi\n> the question\nMy answer.");
+}

@@ -12,19 +12,19 @@ fuzz_target!(
     // panic escaping our code still reaches libfuzzer-sys's own catch, which aborts.
     init: drop(std::panic::take_hook()),
     |data: &[u8]| {
-    let options = ParseOptions {
-        max_message_bytes: 1 << 20,
-        max_attachment_bytes: 1 << 10,
-    };
-    let ours = Ours {
-        message_id_domains: vec!["example.test".to_owned()],
-    };
-    if let Ok(mail) = parse(data, &options) {
-        let _ = classify(&mail, &ours);
-    }
-    let text = String::from_utf8_lossy(data);
-    let _ = trim::new_text(&text);
-    let _ = html::to_text(&text);
-    let _ = html::strip_quotes(&text);
+        let options = ParseOptions {
+            max_message_bytes: 1 << 20,
+            max_attachment_bytes: 1 << 10,
+        };
+        let ours = Ours {
+            message_id_domains: vec!["example.test".to_owned()],
+        };
+        if let Ok(mail) = parse(data, &options) {
+            let _ = classify(&mail, &ours);
+        }
+        let text = String::from_utf8_lossy(data);
+        let _ = trim::new_text(&text);
+        let _ = html::to_text(&text);
+        let _ = html::strip_quotes(&text);
     }
 );
