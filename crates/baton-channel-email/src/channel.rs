@@ -28,6 +28,8 @@ pub struct MailboxStatus {
     pub address: String,
     pub state: MailboxState,
     pub quarantined: u64,
+    /// Stored and not yet handled (fetched, or left by a crash).
+    pub pending: u64,
 }
 
 /// Why a quarantined mail could not be retried.
@@ -94,7 +96,13 @@ impl Email {
                 .store
                 .count_email_mails(&mailbox.name, MailStatus::Quarantined)
                 .await?;
+            let pending = self
+                .inbound
+                .store
+                .count_email_mails(&mailbox.name, MailStatus::Pending)
+                .await?;
             out.push(MailboxStatus {
+                pending,
                 name: mailbox.name.clone(),
                 address: mailbox.address.clone(),
                 state,

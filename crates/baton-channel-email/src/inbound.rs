@@ -41,6 +41,7 @@ pub fn storage_id(raw: &[u8]) -> String {
         .unwrap_or(raw.len());
     let head = String::from_utf8_lossy(&raw[..end]);
     crate::fields::message_id_field(&head, "message-id")
+        .map(|id| id.replace('\0', ""))
         .unwrap_or_else(|| crate::parse::derived_id(raw))
 }
 
@@ -73,7 +74,34 @@ impl Inbound {
         if !self.pause_before_commit.is_zero() {
             tokio::time::sleep(self.pause_before_commit).await;
         }
-        self.handle(mailbox, &stored).await
+        match self.handle(mailbox, &stored).await {
+            Ok(status) => Ok(status),
+            // A mail the store refuses (a value one database cannot hold, say) must not
+            // hold up the mails behind it: it is quarantined with the error. When even
+            // that fails the database is down, and the mailbox is read again later.
+            Err(error) => {
+                let error = format!("handling failed: {error}");
+                tracing::warn!(mailbox = %mailbox.name, id = stored.id, %error, "mail quarantined");
+                self.quarantine(stored.id, &error).await?;
+                Ok(MailStatus::Quarantined)
+            }
+        }
+    }
+
+    async fn quarantine(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.store
+            .finish_email(
+                id,
+                MailOutcome {
+                    status: MailStatus::Quarantined,
+                    kind: None,
+                    reason: None,
+                    error: Some(error),
+                    full_text: None,
+                    conversation_id: None,
+                },
+            )
+            .await
     }
 
     /// Handles a stored mail (pending, or quarantined and retried on request).
@@ -86,19 +114,7 @@ impl Inbound {
             Ok(mail) => mail,
             Err(error) => {
                 tracing::warn!(mailbox = %mailbox.name, id = stored.id, %error, "mail quarantined");
-                self.store
-                    .finish_email(
-                        stored.id,
-                        MailOutcome {
-                            status: MailStatus::Quarantined,
-                            kind: None,
-                            reason: None,
-                            error: Some(&error),
-                            full_text: None,
-                            conversation_id: None,
-                        },
-                    )
-                    .await?;
+                self.quarantine(stored.id, &error).await?;
                 return Ok(MailStatus::Quarantined);
             }
         };
@@ -118,13 +134,15 @@ impl Inbound {
         } else {
             mail.new_text.trim()
         };
+        // PostgreSQL text cannot hold NUL, and no reader needs it.
+        let text = text.replace('\0', "");
         let text = if text.is_empty() {
-            "(an email without text)"
+            "(an email without text)".to_owned()
         } else {
             text
         };
         self.engine
-            .ingest(&conversation, text, Some(&mail.message_id))
+            .ingest(&conversation, &text, Some(&mail.message_id))
             .await?;
         self.store
             .finish_email(

@@ -202,6 +202,11 @@ pub struct SentMessage {
     pub address: Option<String>,
 }
 
+/// Mail text may hold NUL, which PostgreSQL text cannot.
+fn no_nul(text: &str) -> String {
+    text.replace('\0', "")
+}
+
 /// At most this many Message-IDs are kept in a thread's References chain: the first (the
 /// thread's root) and the latest, as RFC 5322 suggests trimming a long chain.
 const MAX_REFERENCES: usize = 40;
@@ -294,9 +299,15 @@ impl SeaStore {
         mail::Entity::update_many()
             .col_expr(mail::Column::Status, Expr::value(outcome.status.as_str()))
             .col_expr(mail::Column::Kind, Expr::value(outcome.kind))
-            .col_expr(mail::Column::Reason, Expr::value(outcome.reason))
-            .col_expr(mail::Column::Error, Expr::value(outcome.error))
-            .col_expr(mail::Column::FullText, Expr::value(outcome.full_text))
+            .col_expr(
+                mail::Column::Reason,
+                Expr::value(outcome.reason.map(no_nul)),
+            )
+            .col_expr(mail::Column::Error, Expr::value(outcome.error.map(no_nul)))
+            .col_expr(
+                mail::Column::FullText,
+                Expr::value(outcome.full_text.map(no_nul)),
+            )
             .col_expr(
                 mail::Column::ConversationId,
                 Expr::value(outcome.conversation_id.map(|c| c.0)),

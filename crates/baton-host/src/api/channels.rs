@@ -51,6 +51,9 @@ pub struct ChannelDto {
     /// email: mails that failed to parse or timed out, kept for staff.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantined: Option<u64>,
+    /// email: mails stored and not yet handled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<u64>,
 }
 
 impl ChannelDto {
@@ -64,6 +67,7 @@ impl ChannelDto {
             last_fetch_at: None,
             last_error: None,
             quarantined: None,
+            pending: None,
         }
     }
 }
@@ -102,6 +106,7 @@ pub(crate) async fn list(
             last_fetch_at: mailbox.state.last_fetch,
             last_error: mailbox.state.last_error,
             quarantined: Some(mailbox.quarantined),
+            pending: Some(mailbox.pending),
         });
     }
     Ok(ApiJson(ChannelList { channels }))
