@@ -478,6 +478,17 @@ pub enum WebhookNext {
     Disable(String),
 }
 
+/// How one attempt to deliver a webhook went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookOutcome {
+    pub delivery_id: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub next: WebhookNext,
+    pub at: DateTime<Utc>,
+}
+
 /// One attempt, as `GET /webhooks/{id}/deliveries` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookAttempt {

@@ -17,7 +17,7 @@ use crate::model::{
     Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
     HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
     TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Webhook,
-    WebhookAttempt, WebhookDelivery, WebhookNext, Workflow,
+    WebhookAttempt, WebhookDelivery, WebhookOutcome, Workflow,
 };
 
 /// The customer agent: answers a visitor's question or says it cannot.
@@ -367,15 +367,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<WebhookDelivery>>;
-    /// Records one attempt on delivery `id` and what follows, in one transaction.
-    async fn record_webhook_attempt(
-        &self,
-        id: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        next: WebhookNext,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    /// Records a batch of attempts and what follows each, in one transaction.
+    async fn record_webhook_attempts(&self, outcomes: &[WebhookOutcome]) -> StoreResult<()>;
 
     // --- sign-in: passwords, set-password links, sessions (B13) ----------------------
     /// The user whose sign-in email is `email` (compared case-insensitively), with the

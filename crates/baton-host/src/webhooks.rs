@@ -12,14 +12,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use baton_engine::Engine;
-use baton_engine::model::{WebhookDelivery, WebhookNext};
+use baton_engine::model::{WebhookDelivery, WebhookNext, WebhookOutcome};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore, broadcast};
 
 /// `[webhooks]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,7 +67,9 @@ const SCHEDULE_SECONDS: [u64; 9] = [
 /// The longest `Retry-After` honoured: a receiver cannot park a delivery for longer.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 3600);
 
-const BATCH: u64 = 64;
+/// Deliveries per claim, and claimed batches being sent or recorded at once.
+const BATCH: u64 = 256;
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// A new signing secret: `whsec_` and 24 random bytes in base64, as the spec suggests.
 pub fn new_secret() -> String {
@@ -170,6 +172,8 @@ pub struct Dispatcher {
     client: reqwest::Client,
     config: Arc<WebhooksConfig>,
     wake: Arc<Notify>,
+    /// Requests in flight, across batches: `concurrency` permits.
+    in_flight: Arc<Semaphore>,
 }
 
 impl Dispatcher {
@@ -186,6 +190,7 @@ impl Dispatcher {
         Ok(Dispatcher {
             engine,
             client: builder.build()?,
+            in_flight: Arc::new(Semaphore::new(config.concurrency.max(1))),
             config: Arc::new(config),
             wake: Arc::new(Notify::new()),
         })
@@ -200,55 +205,90 @@ impl Dispatcher {
         self.wake.notify_one();
     }
 
-    /// Runs until the process ends.
+    /// Runs until the process ends. A claimed batch is sent and recorded on its own
+    /// task, so the next claim does not wait for the receivers or for the recording.
     pub async fn run(self) {
         let mut events = self.engine.subscribe_local();
         let sweep = Duration::from_millis(self.config.sweep_ms.max(10));
+        let batches = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
         loop {
-            match self.deliver_due().await {
-                // A full batch: there may be more due right away.
-                Ok(n) if n as u64 >= BATCH => continue,
-                Ok(_) => {}
+            let Ok(permit) = batches.clone().acquire_owned().await else {
+                return;
+            };
+            match self.claim().await {
+                Ok(due) => {
+                    let n = due.len();
+                    if n > 0 {
+                        let this = self.clone();
+                        tokio::spawn(async move {
+                            this.settle(due).await;
+                            drop(permit);
+                        });
+                    }
+                    // A full batch: there may be more due right away.
+                    if n as u64 >= BATCH {
+                        continue;
+                    }
+                }
                 Err(error) => tracing::warn!(%error, stage = "webhooks", "claiming failed"),
             }
             tokio::select! {
-                _ = events.recv() => {}
+                received = events.recv() => {
+                    if matches!(received, Err(broadcast::error::RecvError::Closed)) {
+                        tokio::time::sleep(sweep).await;
+                    }
+                }
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(sweep) => {}
             }
+            // One claim serves every commit that happened meanwhile.
+            while !matches!(
+                events.try_recv(),
+                Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+            ) {}
         }
     }
 
-    /// Claims and delivers one batch of due deliveries; returns how many.
-    pub async fn deliver_due(&self) -> baton_engine::StoreResult<usize> {
+    /// Claims up to a batch of due deliveries.
+    async fn claim(&self) -> baton_engine::StoreResult<Vec<WebhookDelivery>> {
         let now = Utc::now();
         // A claim lasts twice the attempt's timeout: one not settled by then (the
         // process died mid-attempt) is due again.
         let lease = Duration::from_secs(self.config.timeout_seconds.max(1) * 2);
         let lease = chrono::Duration::from_std(lease).unwrap_or_default();
-        let store = self.engine.store();
-        let due = store
+        self.engine
+            .store()
             .claim_webhook_deliveries(BATCH, now, now + lease)
-            .await?;
-        let n = due.len();
-        futures_util::stream::iter(due)
-            .for_each_concurrent(self.config.concurrency.max(1), |delivery| async move {
-                self.attempt(delivery).await;
-            })
-            .await;
-        Ok(n)
+            .await
     }
 
-    async fn attempt(&self, delivery: WebhookDelivery) {
-        let (status, error, next) = self.send(&delivery).await;
-        let result = self
-            .engine
-            .store()
-            .record_webhook_attempt(delivery.id, status, error.as_deref(), next, Utc::now())
+    /// Sends a claimed batch (at most `concurrency` requests in flight across batches),
+    /// then records every attempt in one transaction. On failure the leases run out and
+    /// the deliveries are tried again.
+    async fn settle(&self, due: Vec<WebhookDelivery>) {
+        let outcomes: Vec<WebhookOutcome> = futures_util::stream::iter(due)
+            .map(|delivery| async move {
+                let (status, error, next) = match self.in_flight.acquire().await {
+                    Ok(_permit) => self.send(&delivery).await,
+                    Err(_) => (
+                        None,
+                        Some("shutting down".into()),
+                        self.retry(&delivery, None),
+                    ),
+                };
+                WebhookOutcome {
+                    delivery_id: delivery.id,
+                    status,
+                    error,
+                    next,
+                    at: Utc::now(),
+                }
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
             .await;
-        if let Err(error) = result {
-            // The lease runs out and the delivery is tried again.
-            tracing::warn!(%error, delivery = delivery.id, stage = "webhooks", "recording failed");
+        if let Err(error) = self.engine.store().record_webhook_attempts(&outcomes).await {
+            tracing::warn!(%error, stage = "webhooks", "recording attempts failed");
         }
     }
 

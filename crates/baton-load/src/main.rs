@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 
 mod fanout;
 mod sign_in;
+mod webhooks;
 
 #[derive(Debug, Parser)]
 #[command(about = "Load run: HTTP pipeline vs raw store writes, same database kind, same run")]
@@ -70,6 +71,9 @@ enum Run {
     /// One handoff reaching 1 vs 1,000 connected staff streams, and memory per idle
     /// stream (SQLite).
     Fanout(fanout::FanoutArgs),
+    /// The pipeline's rate with one webhook subscriber vs none, and the first attempts'
+    /// latency after commit.
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 const TOKEN: &str = "load-run-owner-token-0123456789";
@@ -89,6 +93,12 @@ fn main() -> Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(fanout::run(fanout));
+        }
+        Some(Run::Webhooks(webhooks)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(webhooks::run(webhooks));
         }
         None => {}
     }

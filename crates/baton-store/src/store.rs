@@ -11,7 +11,7 @@ use baton_engine::model::{
     Assignment, AuditEvent, Conversation, Credentials, Handback, HandedBack, HandedOff,
     HandoffPlan, Inbox, InboxKind, Message, NewUser, OutboxItem, Reply, Team, Ticket, Turn,
     TurnOutcome, User, UserChanges, VersionedSettings, View, ViewCounts, Visitor, Webhook,
-    WebhookAttempt, WebhookDelivery, WebhookNext, Workflow,
+    WebhookAttempt, WebhookDelivery, WebhookOutcome, Workflow,
 };
 use baton_engine::ports::Drained;
 use baton_engine::{Store, StoreError, StoreResult};
@@ -658,16 +658,9 @@ impl Store for SeaStore {
         })
     }
 
-    async fn record_webhook_attempt(
-        &self,
-        id: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        next: WebhookNext,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    async fn record_webhook_attempts(&self, outcomes: &[WebhookOutcome]) -> StoreResult<()> {
         in_txn!(self, |txn| {
-            crate::webhooks::record(&txn, id, status, error, next, now).await?
+            crate::webhooks::record(&txn, outcomes).await?
         })
     }
 

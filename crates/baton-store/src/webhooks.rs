@@ -5,7 +5,7 @@
 
 use baton_core::ids::UserId;
 use baton_engine::StoreError;
-use baton_engine::model::{Webhook, WebhookAttempt, WebhookDelivery, WebhookNext};
+use baton_engine::model::{Webhook, WebhookAttempt, WebhookDelivery, WebhookNext, WebhookOutcome};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rand::Rng;
 use sea_orm::ActiveValue::Set;
@@ -43,6 +43,16 @@ pub(crate) fn audit_events(kind: &str, detail: &Value) -> Vec<&'static str> {
             vec!["conversation.closed"]
         }
         "reopened" => vec!["conversation.reopened"],
+        // A workflow step that changed the ticket's fields (its owner changes are
+        // audited as `assignment`).
+        "workflow_step"
+            if matches!(
+                detail["action"].as_str(),
+                Some("assign_team" | "set_priority" | "set_property")
+            ) =>
+        {
+            vec!["ticket.updated"]
+        }
         "settings_changed" | "agent_state" => vec!["settings.updated"],
         _ => Vec::new(),
     }
@@ -406,85 +416,141 @@ pub(crate) async fn claim(
     Ok(out)
 }
 
-/// Records one attempt, moves the delivery on, and keeps the endpoint's state: when it
-/// started failing, and whether it is disabled (then its pending deliveries wait for a
-/// replay as failed ones).
-pub(crate) async fn record(
-    db: &impl ConnectionTrait,
-    id: i64,
-    status: Option<u16>,
-    error: Option<&str>,
-    next: WebhookNext,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let Some(delivery) = webhook_delivery::Entity::find_by_id(id)
-        .one(db)
+/// Records a batch of attempts, moves each delivery on, and keeps each endpoint's
+/// state: when it started failing, and whether it is disabled (then its pending
+/// deliveries wait for a replay as failed ones). The common case — every attempt
+/// delivered — is three statements for the whole batch.
+pub(crate) async fn record(db: &impl ConnectionTrait, outcomes: &[WebhookOutcome]) -> Result<()> {
+    let deliveries = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::Id.is_in(outcomes.iter().map(|o| o.delivery_id)))
+        .all(db)
         .await
-        .map_err(backend)?
-    else {
-        // Deleted with its endpoint while in flight.
+        .map_err(backend)?;
+    // Deliveries deleted with their endpoint while in flight are skipped.
+    let found: Vec<(&WebhookOutcome, &webhook_delivery::Model)> = outcomes
+        .iter()
+        .filter_map(|o| {
+            deliveries
+                .iter()
+                .find(|d| d.id == o.delivery_id)
+                .map(|d| (o, d))
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    let attempts = found.iter().map(|(o, d)| webhook_attempt::ActiveModel {
+        webhook_id: Set(d.webhook_id),
+        delivery_id: Set(d.id),
+        event_id: Set(d.event_id.clone()),
+        event_type: Set(d.event_type.clone()),
+        at: Set(micros(o.at)),
+        outcome: Set(match o.next {
+            WebhookNext::Delivered => "delivered",
+            WebhookNext::RetryAt(_) => "retrying",
+            WebhookNext::GiveUp | WebhookNext::Disable(_) => "failed",
+        }
+        .to_owned()),
+        status: Set(o.status.map(i64::from)),
+        error: Set(o.error.clone()),
+        ..Default::default()
+    });
+    webhook_attempt::Entity::insert_many(attempts)
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    let delivered: Vec<i64> = found
+        .iter()
+        .filter(|(o, _)| o.next == WebhookNext::Delivered)
+        .map(|(_, d)| d.id)
+        .collect();
+    if !delivered.is_empty() {
+        let now = found.iter().map(|(o, _)| o.at).max().unwrap_or_default();
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::NextAttemptAt,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                webhook_delivery::Column::DeliveredAt,
+                Expr::value(micros(now)),
+            )
+            .col_expr(
+                webhook_delivery::Column::Attempts,
+                Expr::col(webhook_delivery::Column::Attempts).add(1),
+            )
+            .filter(webhook_delivery::Column::Id.is_in(delivered))
+            .exec(db)
+            .await
+            .map_err(backend)?;
+    }
+    for (outcome, delivery) in found
+        .iter()
+        .filter(|(o, _)| o.next != WebhookNext::Delivered)
+    {
+        let (next_at, failed_at) = match &outcome.next {
+            WebhookNext::RetryAt(at) => (Some(micros(*at)), None),
+            _ => (None, Some(micros(outcome.at))),
+        };
+        webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::NextAttemptAt,
+                Expr::value(next_at),
+            )
+            .col_expr(webhook_delivery::Column::FailedAt, Expr::value(failed_at))
+            .col_expr(
+                webhook_delivery::Column::Attempts,
+                Expr::col(webhook_delivery::Column::Attempts).add(1),
+            )
+            .filter(webhook_delivery::Column::Id.eq(delivery.id))
+            .exec(db)
+            .await
+            .map_err(backend)?;
+    }
+    let mut endpoints: Vec<i64> = found.iter().map(|(_, d)| d.webhook_id).collect();
+    endpoints.sort_unstable();
+    endpoints.dedup();
+    for endpoint_id in endpoints {
+        let mine: Vec<&WebhookOutcome> = found
+            .iter()
+            .filter(|(_, d)| d.webhook_id == endpoint_id)
+            .map(|(o, _)| *o)
+            .collect();
+        endpoint_after(db, endpoint_id, &mine).await?;
+    }
+    Ok(())
+}
+
+/// An endpoint's state after `outcomes` (its attempts of one batch, in order).
+async fn endpoint_after(
+    db: &impl ConnectionTrait,
+    endpoint_id: i64,
+    outcomes: &[&WebhookOutcome],
+) -> Result<()> {
+    let Some(last) = outcomes.last() else {
         return Ok(());
     };
-    let outcome = match next {
-        WebhookNext::Delivered => "delivered",
-        WebhookNext::RetryAt(_) => "retrying",
-        WebhookNext::GiveUp | WebhookNext::Disable(_) => "failed",
-    };
-    webhook_attempt::ActiveModel {
-        webhook_id: Set(delivery.webhook_id),
-        delivery_id: Set(id),
-        event_id: Set(delivery.event_id.clone()),
-        event_type: Set(delivery.event_type.clone()),
-        at: Set(micros(now)),
-        outcome: Set(outcome.to_owned()),
-        status: Set(status.map(i64::from)),
-        error: Set(error.map(str::to_owned)),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(backend)?;
-    let (next_at, delivered_at, failed_at) = match &next {
-        WebhookNext::Delivered => (None, Some(micros(now)), None),
-        WebhookNext::RetryAt(at) => (Some(micros(*at)), None, None),
-        WebhookNext::GiveUp | WebhookNext::Disable(_) => (None, None, Some(micros(now))),
-    };
-    webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::NextAttemptAt,
-            Expr::value(next_at),
-        )
-        .col_expr(
-            webhook_delivery::Column::DeliveredAt,
-            Expr::value(delivered_at),
-        )
-        .col_expr(webhook_delivery::Column::FailedAt, Expr::value(failed_at))
-        .col_expr(
-            webhook_delivery::Column::Attempts,
-            Expr::col(webhook_delivery::Column::Attempts).add(1),
-        )
-        .filter(webhook_delivery::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map_err(backend)?;
-    let endpoint = row(db, delivery.webhook_id).await?;
-    let failing_since = match next {
+    let endpoint = row(db, endpoint_id).await?;
+    let failing_since = match last.next {
         WebhookNext::Delivered => None,
-        _ => Some(endpoint.failing_since.unwrap_or(micros(now))),
+        _ => Some(endpoint.failing_since.unwrap_or(micros(last.at))),
     };
     webhook::Entity::update_many()
-        .col_expr(webhook::Column::LastAttemptAt, Expr::value(micros(now)))
+        .col_expr(webhook::Column::LastAttemptAt, Expr::value(micros(last.at)))
         .col_expr(
             webhook::Column::LastStatus,
-            Expr::value(status.map(i64::from)),
+            Expr::value(last.status.map(i64::from)),
         )
         .col_expr(webhook::Column::FailingSince, Expr::value(failing_since))
-        .filter(webhook::Column::Id.eq(endpoint.id))
+        .filter(webhook::Column::Id.eq(endpoint_id))
         .exec(db)
         .await
         .map_err(backend)?;
-    let reason = match next {
-        WebhookNext::Disable(reason) => Some(reason),
+    if endpoint.disabled_at.is_some() {
+        return Ok(());
+    }
+    let reason = outcomes.iter().find_map(|o| match &o.next {
+        WebhookNext::Disable(reason) => Some(reason.clone()),
         // Retries exhausted (about three days) with no success since the endpoint
         // started failing: it has failed continuously for days.
         WebhookNext::GiveUp => endpoint.failing_since.map(|since| {
@@ -494,11 +560,9 @@ pub(crate) async fn record(
             )
         }),
         _ => None,
-    };
-    if let Some(reason) = reason
-        && endpoint.disabled_at.is_none()
-    {
-        disable(db, &endpoint, &reason, now).await?;
+    });
+    if let Some(reason) = reason {
+        disable(db, &endpoint, &reason, last.at).await?;
     }
     Ok(())
 }
