@@ -8,7 +8,10 @@
 use std::time::Duration;
 
 use baton_e2e::mail::{Dovecot, Received, SmtpSink, mail_servers_or_skip};
-use baton_e2e::{AVAILABLE_MSG, Backend, Server, StatusCode, postgres_url_or_skip};
+use baton_e2e::{
+    AVAILABLE_MSG, Backend, Process, Server, StatusCode, baton_command, postgres_url_or_skip,
+    random_hex,
+};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -475,4 +478,108 @@ macro_rules! both {
     };
 }
 
-both!(conversation_by_mail, crash_between_fetch_and_commit);
+both!(
+    conversation_by_mail,
+    crash_between_fetch_and_commit,
+    automatic_mails_are_capped
+);
+
+/// Automatic mails to one address stop at the cap, with an audit row: a loop with a
+/// correspondent that answers everything cannot run away.
+async fn automatic_mails_are_capped(backend: Backend) {
+    let Some((dovecot, sink)) = mail_servers_or_skip() else {
+        return;
+    };
+    let server = Server::start_with_config(
+        backend,
+        config(&dovecot, &sink, "automatic_replies_per_hour = 2"),
+    )
+    .await;
+    for n in 0..3 {
+        dovecot.deliver(&mail(
+            "robot@example.org",
+            &format!("r{n}@example.org"),
+            &format!("Question {n}"),
+            "",
+            "How long does shipping take to Europe?",
+        ));
+    }
+    server
+        .eventually("the cap is audited", || async {
+            server
+                .audit(50)
+                .await
+                .into_iter()
+                .find(|e| e["kind"] == "email_automatic_capped")
+        })
+        .await;
+    let answer = ask(&dovecot, &sink, 2, "hal@example.org", "h1@example.org").await;
+    assert!(answer.text().contains("3 to 5 days"));
+    let received = sink.received();
+    let to_robot = received
+        .iter()
+        .filter(|r| to_of(r) == "robot@example.org")
+        .count();
+    assert_eq!(to_robot, 2, "{received:#?}");
+    assert_eq!(received.len(), 3);
+    // The mailbox password never reaches the log.
+    assert!(!server.stderr().contains(dovecot.password()));
+}
+
+/// An unsupported or invalid mailbox entry stops the start, naming its key path.
+#[test]
+fn an_invalid_mailbox_stops_the_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("kb")).unwrap();
+    let file = dir.path().join("baton.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[email.mailboxes]]
+name = "support"
+address = "support@example.test"
+imap = { host = "127.0.0.1", port = 993, tls = "tls", user = "support", password = "imap-never-shown", folder = "INBOX" }
+smtp = { host = "127.0.0.1", port = 25, tls = "none", user = "", password = "" }
+"#,
+    )
+    .unwrap();
+    let mut cmd = baton_command(&["serve", "--config", file.to_str().unwrap()]);
+    cmd.current_dir(dir.path())
+        .env("BATON_HTTP__ADDR", "127.0.0.1:0")
+        .env(
+            "BATON_DATABASE__URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display()),
+        )
+        .env("BATON_BOOTSTRAP_TOKEN", random_hex())
+        .env("BATON_KB__DIR", dir.path().join("kb"));
+    let mut process = Process::spawn(cmd);
+    let status = process
+        .wait_exit(Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("still running:\n{}", process.stderr()));
+    assert!(!status.success(), "exit status {status}");
+    let stderr = process.stderr();
+    assert!(
+        stderr.contains("email.mailboxes[0].imap.tls") && stderr.contains("not supported yet"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("imap-never-shown"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_channel_endpoints_are_in_openapi() {
+    let server = Server::start(Backend::Sqlite).await;
+    let doc = server.get_ok("/openapi.json").await;
+    for path in [
+        "/api/v1/channels",
+        "/api/v1/channels/email/{name}/quarantine",
+        "/api/v1/channels/email/{name}/quarantine/{id}/retry",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    // Without mailboxes the list still names web chat.
+    let channels = server.get_ok("/api/v1/channels").await;
+    assert_eq!(
+        channels["channels"][0],
+        json!({"kind": "chat", "name": "chat", "state": "enabled"})
+    );
+}

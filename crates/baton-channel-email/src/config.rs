@@ -200,7 +200,7 @@ pub fn validate(config: &EmailConfig) -> Result<(), Invalid> {
             if tls != Tls::None {
                 return bad(
                     &format!("{side}.tls"),
-                    "only \"none\" is supported yet (starttls and tls are not)".into(),
+                    "\"starttls\" and \"tls\" are not supported yet; use \"none\"".into(),
                 );
             }
         }

@@ -95,15 +95,17 @@ async fn session(
         .await
         .map_err(|(e, _)| e)?;
     let idle = session.capabilities().await?.has_str("IDLE");
-    update(state, |s| {
-        s.connected = true;
-        s.last_error = None;
-    });
-    *backoff = Duration::from_secs(1);
+    update(state, |s| s.connected = true);
     tracing::info!(mailbox = %mailbox.name, %target, idle, "IMAP connected");
     loop {
         fetch_new(inbound, mailbox, &mut session).await?;
-        update(state, |s| s.last_fetch = Some(Utc::now()));
+        // Only a whole pass resets the backoff: a failure after every login must not
+        // reconnect once a second.
+        *backoff = Duration::from_secs(1);
+        update(state, |s| {
+            s.last_fetch = Some(Utc::now());
+            s.last_error = None;
+        });
         if idle {
             let mut handle = session.idle();
             handle.init().await?;

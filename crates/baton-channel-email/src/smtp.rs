@@ -30,11 +30,19 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct EmailDeliverer {
     store: SeaStore,
     config: Arc<EmailConfig>,
+    /// Held from counting an address's automatic mails to recording the next one, so
+    /// concurrent deliveries cannot all pass the cap. Per host: several hosts may
+    /// overshoot it by one mail each at most.
+    cap_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl EmailDeliverer {
     pub fn new(store: SeaStore, config: Arc<EmailConfig>) -> Self {
-        EmailDeliverer { store, config }
+        EmailDeliverer {
+            store,
+            config,
+            cap_lock: Arc::default(),
+        }
     }
 
     fn mailbox(&self, name: &str) -> Option<&MailboxConfig> {
@@ -141,6 +149,7 @@ impl Deliverer for EmailDeliverer {
         let message_id =
             threading::our_message_id(conversation.0, item.message.id.0, mailbox.id_domain());
         let now = Utc::now();
+        let counting = self.cap_lock.lock().await;
         let first_attempt = match self.store.sent_email(&message_id).await {
             Ok(sent) => sent.is_none(),
             Err(error) => return retry(error.to_string()),
@@ -221,6 +230,7 @@ impl Deliverer for EmailDeliverer {
         if let Err(error) = recorded {
             return retry(error.to_string());
         }
+        drop(counting);
         match transport(mailbox).send(mail).await {
             Ok(_) => Delivery::Sent,
             Err(error) if error.is_permanent() => Delivery::Failed {
