@@ -58,11 +58,15 @@ async fn help_desk_handoffs_make_tickets(server: &Server) {
     // Closed with its conversation; reopened with it, the next move is the team's, and
     // the visitor is told once.
     let action = |name: &str| format!("/api/v1/conversations/{}/{name}", visitor.id);
-    let (status, body) = server.post_as(&ann_token, &action("close"), json!({})).await;
+    let (status, body) = server
+        .post_as(&ann_token, &action("close"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let ticket = server.get_ok(&format!("/api/v1/tickets/{ticket_id}")).await;
     assert_eq!(ticket["status"], "closed");
-    let (status, body) = server.post_as(&ann_token, &action("reopen"), json!({})).await;
+    let (status, body) = server
+        .post_as(&ann_token, &action("reopen"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let ticket = server.get_ok(&format!("/api/v1/tickets/{ticket_id}")).await;
     assert_eq!(ticket["status"], "waiting_on_us");

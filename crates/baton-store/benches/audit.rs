@@ -10,13 +10,15 @@
 //! hundred `user_changed`, written by multi-row INSERTs outside the timed loop.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark: its report
 
-use std::path::PathBuf;
 use std::time::SystemTime;
 
 use baton_engine::Store;
 use baton_store::SeaStore;
 use criterion::{BenchmarkId, Criterion};
+use scale::{Backend, Interleaved, Subject, alternate, backends, drop_schema, measuring};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+mod scale;
 
 const SIZES: [u64; 2] = [100, 100_000];
 const PAGE: u64 = 50;
@@ -50,31 +52,6 @@ struct Log {
     /// The PostgreSQL schema holding it, dropped at the end.
     schema: Option<String>,
     _dir: Option<tempfile::TempDir>,
-}
-
-/// A backend to run on: SQLite files in a temporary directory, or PostgreSQL at a URL.
-enum Backend {
-    Sqlite(tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        }
-    }
-}
-
-fn backends() -> Vec<Backend> {
-    let mut backends = vec![Backend::Sqlite(tempfile::tempdir().expect("tempdir"))];
-    if let Ok(url) = std::env::var("BATON_TEST_POSTGRES_URL")
-        && !url.is_empty()
-    {
-        backends.push(Backend::Postgres(url));
-    }
-    backends
 }
 
 /// A fresh store (a new SQLite file, or a new PostgreSQL schema) with `n` audit rows.
@@ -151,21 +128,9 @@ async fn fill(backend: &Backend, n: u64) -> Log {
     }
 }
 
-async fn drop_schema(url: &str, schema: &str) {
-    let mut options = sea_orm::ConnectOptions::new(url);
-    options.max_connections(1).sqlx_logging(false);
-    let db = sea_orm::Database::connect(options).await.expect("postgres");
-    db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-        .await
-        .expect("drop schema");
-    let _ = db.close().await;
-}
-
 /// The query plan of each case's SQL (as sea-orm builds it), to stderr: the evidence that
 /// a page is one index range.
 async fn explain(log: &Log, label: &str) {
-    let db = log.store.connection();
-    let backend = db.get_database_backend();
     for (case, before, kind) in CASES {
         let mut sql = String::from(
             "SELECT id, at, kind, actor_user_id, conversation_id, detail FROM audit_events",
@@ -181,35 +146,8 @@ async fn explain(log: &Log, label: &str) {
             sql.push_str(&format!(" WHERE {}", filters.join(" AND ")));
         }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT {PAGE}"));
-        let explain = match backend {
-            DbBackend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
-            _ => format!("EXPLAIN {sql}"),
-        };
-        let rows = db
-            .query_all_raw(Statement::from_string(backend, explain))
-            .await
-            .expect("explain");
-        let plan: Vec<String> = rows
-            .iter()
-            .filter_map(|row| {
-                row.try_get::<String>("", "detail")
-                    .or_else(|_| row.try_get::<String>("", "QUERY PLAN"))
-                    .ok()
-            })
-            .collect();
-        eprintln!("plan {label} {case}: {}", plan.join(" | "));
+        scale::plan(log.store.connection(), label, case, &sql).await;
     }
-}
-
-/// Rounds of the interleaved comparison.
-const ROUNDS: usize = 1_000;
-
-/// One case's medians (nanoseconds) on the small and the large log, timed in alternation
-/// so that a burst of other work on the machine weighs on both alike.
-struct Interleaved {
-    label: String,
-    small: f64,
-    large: f64,
 }
 
 fn bench(c: &mut Criterion) -> Vec<Interleaved> {
@@ -245,28 +183,12 @@ fn bench(c: &mut Criterion) -> Vec<Interleaved> {
         group.finish();
         if measuring() {
             for (case, before, kind) in CASES {
-                let mut times = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
-                for round in 0..ROUNDS {
-                    // Alternate which size goes first.
-                    for turn in 0..2 {
-                        let which = (round + turn) % 2;
-                        let log = &logs[which].1;
-                        let started = std::time::Instant::now();
-                        runtime
-                            .block_on(log.store.audit(PAGE, before.then_some(log.mid), kind))
-                            .expect("audit");
-                        times[which].push(started.elapsed().as_secs_f64() * 1e9);
-                    }
-                }
-                let [small, large] = times.map(|mut t| {
-                    t.sort_by(f64::total_cmp);
-                    t[t.len() / 2]
-                });
-                interleaved.push(Interleaved {
-                    label: format!("audit-{name}/{case}"),
-                    small,
-                    large,
-                });
+                interleaved.push(alternate(format!("audit-{name}/{case}"), |which| {
+                    let log = &logs[which].1;
+                    runtime
+                        .block_on(log.store.audit(PAGE, before.then_some(log.mid), kind))
+                        .expect("audit");
+                }));
             }
         }
         for (_, log) in logs {
@@ -278,95 +200,18 @@ fn bench(c: &mut Criterion) -> Vec<Interleaved> {
     interleaved
 }
 
-/// Whether this run measures (not `--test` or `--list`): only then the interleaved
-/// comparison runs too.
-fn measuring() -> bool {
-    !std::env::args().any(|arg| arg == "--test" || arg == "--list")
-}
-
-/// Where criterion wrote its estimates: `CRITERION_HOME`, else `criterion/` in the target
-/// directory this benchmark runs from (`target/release/deps/audit-…`).
-fn criterion_dir() -> Option<PathBuf> {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return Some(PathBuf::from(home));
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(target).join("criterion"));
-    }
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-}
-
-/// The median of one benchmark, in nanoseconds, from criterion's `estimates.json` when
-/// this run wrote it (not a stale one from an earlier, differently filtered run).
-fn median(
-    dir: &std::path::Path,
-    group: &str,
-    case: &str,
-    n: u64,
-    since: SystemTime,
-) -> Option<f64> {
-    let path = dir
-        .join(group)
-        .join(case)
-        .join(n.to_string())
-        .join("new")
-        .join("estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value["median"]["point_estimate"].as_f64()
-}
-
-fn line(label: &str, small: f64, large: f64) {
-    let ratio = large / small;
-    println!(
-        "  {label:<37} {:>8.1} us -> {:>8.1} us   ratio {ratio:.2}x  {}",
-        small / 1e3,
-        large / 1e3,
-        if ratio <= 2.0 {
-            "ok (<= 2x)"
-        } else {
-            "OVER 2x"
-        }
-    );
-}
-
-fn report(since: SystemTime, interleaved: &[Interleaved]) {
-    if let Some(dir) = criterion_dir() {
-        println!(
-            "\naudit page cost, criterion medians, {} rows -> {} rows:",
-            SIZES[0], SIZES[1]
-        );
-        for backend in ["sqlite", "postgres"] {
-            let group = format!("audit-{backend}");
-            for (case, _, _) in CASES {
-                if let (Some(small), Some(large)) = (
-                    median(&dir, &group, case, SIZES[0], since),
-                    median(&dir, &group, case, SIZES[1], since),
-                ) {
-                    line(&format!("{group}/{case}"), small, large);
-                }
-            }
-        }
-    }
-    if !interleaved.is_empty() {
-        println!(
-            "audit page cost, medians of {ROUNDS} alternating calls on each log, {} rows -> {} rows:",
-            SIZES[0], SIZES[1]
-        );
-        for case in interleaved {
-            line(&case.label, case.small, case.large);
-        }
-    }
-}
-
 fn main() {
     let since = SystemTime::now();
     let mut criterion = Criterion::default().configure_from_args();
     let interleaved = bench(&mut criterion);
     criterion.final_summary();
-    report(since, &interleaved);
+    let cases: Vec<&str> = CASES.iter().map(|(case, _, _)| *case).collect();
+    let subject = Subject {
+        prefix: "audit",
+        what: "audit page",
+        unit: "rows",
+        sizes: SIZES,
+        cases: &cases,
+    };
+    scale::report(&subject, since, &interleaved);
 }

@@ -14,7 +14,6 @@
 //! written by multi-row INSERTs (the counting triggers firing) outside the timed loop.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark: its report
 
-use std::path::PathBuf;
 use std::time::SystemTime;
 
 use baton_core::ids::UserId;
@@ -22,7 +21,10 @@ use baton_engine::Store;
 use baton_engine::model::View;
 use baton_store::SeaStore;
 use criterion::{BenchmarkId, Criterion};
+use scale::{Backend, Interleaved, Subject, alternate, backends, drop_schema, measuring};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+mod scale;
 
 const SIZES: [u64; 2] = [1_000, 100_000];
 const PAGE: u64 = 50;
@@ -82,31 +84,6 @@ struct Stored {
     /// The PostgreSQL schema holding it, dropped at the end.
     schema: Option<String>,
     _dir: Option<tempfile::TempDir>,
-}
-
-/// A backend to run on: SQLite files in a temporary directory, or PostgreSQL at a URL.
-enum Backend {
-    Sqlite(tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Backend {
-    fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite(_) => "sqlite",
-            Backend::Postgres(_) => "postgres",
-        }
-    }
-}
-
-fn backends() -> Vec<Backend> {
-    let mut backends = vec![Backend::Sqlite(tempfile::tempdir().expect("tempdir"))];
-    if let Ok(url) = std::env::var("BATON_TEST_POSTGRES_URL")
-        && !url.is_empty()
-    {
-        backends.push(Backend::Postgres(url));
-    }
-    backends
 }
 
 /// A fresh store (a new SQLite file, or a new PostgreSQL schema) with `n` conversations.
@@ -184,21 +161,9 @@ async fn fill(backend: &Backend, n: u64) -> Stored {
     }
 }
 
-async fn drop_schema(url: &str, schema: &str) {
-    let mut options = sea_orm::ConnectOptions::new(url);
-    options.max_connections(1).sqlx_logging(false);
-    let db = sea_orm::Database::connect(options).await.expect("postgres");
-    db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-        .await
-        .expect("drop schema");
-    let _ = db.close().await;
-}
-
 /// The query plan of each read, to stderr (the SQL `turns::list` and `counts::read`
 /// build): the evidence that a page is one index range and the counts a key lookup.
 async fn explain(stored: &Stored, label: &str) {
-    let db = stored.store.connection();
-    let backend = db.get_database_backend();
     let me = ME.0;
     let reads = [
         (
@@ -231,35 +196,8 @@ async fn explain(stored: &Stored, label: &str) {
         ),
     ];
     for (case, sql) in reads {
-        let explain = match backend {
-            DbBackend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
-            _ => format!("EXPLAIN {sql}"),
-        };
-        let rows = db
-            .query_all_raw(Statement::from_string(backend, explain))
-            .await
-            .expect("explain");
-        let plan: Vec<String> = rows
-            .iter()
-            .filter_map(|row| {
-                row.try_get::<String>("", "detail")
-                    .or_else(|_| row.try_get::<String>("", "QUERY PLAN"))
-                    .ok()
-            })
-            .collect();
-        eprintln!("plan {label} {case}: {}", plan.join(" | "));
+        scale::plan(stored.store.connection(), label, case, &sql).await;
     }
-}
-
-/// Rounds of the interleaved comparison.
-const ROUNDS: usize = 1_000;
-
-/// One case's medians (nanoseconds) on the small and the large store, timed in
-/// alternation so that a burst of other work on the machine weighs on both alike.
-struct Interleaved {
-    label: String,
-    small: f64,
-    large: f64,
 }
 
 fn bench(c: &mut Criterion) -> Vec<Interleaved> {
@@ -294,25 +232,9 @@ fn bench(c: &mut Criterion) -> Vec<Interleaved> {
         group.finish();
         if measuring() {
             for case in CASES {
-                let mut times = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
-                for round in 0..ROUNDS {
-                    // Alternate which size goes first.
-                    for turn in 0..2 {
-                        let which = (round + turn) % 2;
-                        let started = std::time::Instant::now();
-                        runtime.block_on(run(case, &stores[which].1.store));
-                        times[which].push(started.elapsed().as_secs_f64() * 1e9);
-                    }
-                }
-                let [small, large] = times.map(|mut t| {
-                    t.sort_by(f64::total_cmp);
-                    t[t.len() / 2]
-                });
-                interleaved.push(Interleaved {
-                    label: format!("inbox-{name}/{case}"),
-                    small,
-                    large,
-                });
+                interleaved.push(alternate(format!("inbox-{name}/{case}"), |which| {
+                    runtime.block_on(run(case, &stores[which].1.store));
+                }));
             }
         }
         for (_, stored) in stores {
@@ -324,95 +246,17 @@ fn bench(c: &mut Criterion) -> Vec<Interleaved> {
     interleaved
 }
 
-/// Whether this run measures (not `--test` or `--list`): only then the interleaved
-/// comparison runs too.
-fn measuring() -> bool {
-    !std::env::args().any(|arg| arg == "--test" || arg == "--list")
-}
-
-/// Where criterion wrote its estimates: `CRITERION_HOME`, else `criterion/` in the target
-/// directory this benchmark runs from (`target/release/deps/inbox-…`).
-fn criterion_dir() -> Option<PathBuf> {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return Some(PathBuf::from(home));
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Some(PathBuf::from(target).join("criterion"));
-    }
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-}
-
-/// The median of one benchmark, in nanoseconds, from criterion's `estimates.json` when
-/// this run wrote it (not a stale one from an earlier, differently filtered run).
-fn median(
-    dir: &std::path::Path,
-    group: &str,
-    case: &str,
-    n: u64,
-    since: SystemTime,
-) -> Option<f64> {
-    let path = dir
-        .join(group)
-        .join(case)
-        .join(n.to_string())
-        .join("new")
-        .join("estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value["median"]["point_estimate"].as_f64()
-}
-
-fn line(label: &str, small: f64, large: f64) {
-    let ratio = large / small;
-    println!(
-        "  {label:<37} {:>8.1} us -> {:>8.1} us   ratio {ratio:.2}x  {}",
-        small / 1e3,
-        large / 1e3,
-        if ratio <= 2.0 {
-            "ok (<= 2x)"
-        } else {
-            "OVER 2x"
-        }
-    );
-}
-
-fn report(since: SystemTime, interleaved: &[Interleaved]) {
-    if let Some(dir) = criterion_dir() {
-        println!(
-            "\ninbox read cost, criterion medians, {} conversations -> {}:",
-            SIZES[0], SIZES[1]
-        );
-        for backend in ["sqlite", "postgres"] {
-            let group = format!("inbox-{backend}");
-            for case in CASES {
-                if let (Some(small), Some(large)) = (
-                    median(&dir, &group, case, SIZES[0], since),
-                    median(&dir, &group, case, SIZES[1], since),
-                ) {
-                    line(&format!("{group}/{case}"), small, large);
-                }
-            }
-        }
-    }
-    if !interleaved.is_empty() {
-        println!(
-            "inbox read cost, medians of {ROUNDS} alternating calls on each store, {} conversations -> {}:",
-            SIZES[0], SIZES[1]
-        );
-        for case in interleaved {
-            line(&case.label, case.small, case.large);
-        }
-    }
-}
-
 fn main() {
     let since = SystemTime::now();
     let mut criterion = Criterion::default().configure_from_args();
     let interleaved = bench(&mut criterion);
     criterion.final_summary();
-    report(since, &interleaved);
+    let subject = Subject {
+        prefix: "inbox",
+        what: "inbox read",
+        unit: "conversations",
+        sizes: SIZES,
+        cases: &CASES,
+    };
+    scale::report(&subject, since, &interleaved);
 }

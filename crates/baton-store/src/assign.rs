@@ -136,8 +136,7 @@ pub(crate) async fn assign_team(
         .ok_or_else(|| FieldError::new("team_id", format!("no team has id {team}")))?;
     let route = crate::routes::intern(db, &[], &[team], now).await?;
     let strategy = strategy(row.route_strategy.as_deref());
-    let Some(chosen) = take_capacity(db, route.id, holder, Mode::Live, strategy, now).await?
-    else {
+    let Some(chosen) = take_capacity(db, route.id, holder, Mode::Live, strategy, now).await? else {
         return Err(StoreError::Conflict(format!(
             "nobody in team {} can take it now (a paid seat, available, with free capacity)",
             found.name

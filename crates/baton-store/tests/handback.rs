@@ -330,7 +330,10 @@ async fn reopen_gives_a_closed_conversation_to_the_agent(db: Db) {
     let open = store.reopen(id, w.owner, "reopened", Utc::now()).await;
     assert!(matches!(open, Err(StoreError::Conflict(_))), "{open:?}");
     store.close(id, ann, Utc::now()).await.expect("close");
-    let reopened = store.reopen(id, w.owner, "reopened", Utc::now()).await.expect("reopen");
+    let reopened = store
+        .reopen(id, w.owner, "reopened", Utc::now())
+        .await
+        .expect("reopen");
     assert_eq!(reopened.status, ConversationStatus::Open);
     assert_eq!(reopened.assignee, Assignee::Agent);
     assert!(!reopened.queued);
