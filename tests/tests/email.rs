@@ -231,6 +231,28 @@ async fn conversation_by_mail(backend: Backend) {
         .collect();
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert_eq!(texts[1], "Thanks! And how do I return an item?");
+    // Staff see the whole mail, quoted history included.
+    let mails = server
+        .get_ok(&format!("/api/v1/conversations/{id}/mails"))
+        .await;
+    let mails = mails["mails"].as_array().unwrap();
+    // The out-of-office is on the conversation too, recorded and not answered.
+    let kinds: Vec<(&str, &str)> = mails
+        .iter()
+        .map(|m| (m["kind"].as_str().unwrap(), m["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("human", "done"),
+            ("auto_reply", "ignored"),
+            ("human", "done")
+        ]
+    );
+    assert_eq!(mails[2]["message_id"], "q2@example.org");
+    assert_eq!(mails[2]["from"], "Customer <ann@example.org>");
+    let whole = mails[2]["text"].as_str().unwrap();
+    assert!(whole.contains("> I want to talk to a person"), "{whole}");
 
     // Asking for a person hands off, and the available message goes out by mail.
     dovecot.deliver(&mail(
@@ -317,6 +339,42 @@ async fn conversation_by_mail(backend: Backend) {
     let answer = ask(&dovecot, &sink, 4, "bob@example.org", "b1@example.org").await;
     assert!(answer.text().contains("3 to 5 days"), "{}", answer.text());
     assert_eq!(sink.received().len(), 5);
+
+    // Every mail is recorded with its kind and reason.
+    let list = server
+        .get_ok("/api/v1/channels/email/support/mails?limit=1000")
+        .await;
+    let recorded = list["mails"].as_array().unwrap();
+    let of = |id: &str| {
+        recorded
+            .iter()
+            .find(|m| m["message_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not recorded: {list}"))
+            .clone()
+    };
+    let ooo = of("ooo1@example.org");
+    assert_eq!(
+        (ooo["status"].as_str(), ooo["kind"].as_str()),
+        (Some("ignored"), Some("auto_reply"))
+    );
+    assert_eq!(ooo["reason"], "Auto-Submitted: auto-replied");
+    let bounce = of("bounce1@mx.example.org");
+    assert_eq!(bounce["kind"], "bounce", "{bounce}");
+    assert_eq!(bounce["conversation_id"], id);
+    // Ann's four, Bob's one; one quarantined; everything else (the out-of-office, the
+    // corpus, our bounce: two corpus files share a Message-ID, so are stored once)
+    // recorded and ignored.
+    let count = |status: &str| recorded.iter().filter(|m| m["status"] == status).count();
+    assert_eq!((count("done"), count("quarantined")), (5, 1), "{list}");
+    assert_eq!(count("ignored"), recorded.len() - 6, "{list}");
+    assert!(count("ignored") >= files.len(), "{list}");
+    assert!(
+        recorded
+            .iter()
+            .filter(|m| m["status"] == "ignored")
+            .all(|m| m["kind"] != "human" && m["reason"].is_string()),
+        "{list}"
+    );
 
     let conversations = email_conversations(&server).await;
     assert_eq!(conversations.len(), 2, "{conversations:#?}");
@@ -573,6 +631,8 @@ async fn the_channel_endpoints_are_in_openapi() {
         "/api/v1/channels",
         "/api/v1/channels/email/{name}/quarantine",
         "/api/v1/channels/email/{name}/quarantine/{id}/retry",
+        "/api/v1/channels/email/{name}/mails",
+        "/api/v1/conversations/{id}/mails",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

@@ -122,6 +122,29 @@ impl Email {
             .await?)
     }
 
+    /// The mailbox's latest mails, newest first.
+    pub async fn recent(
+        &self,
+        name: &str,
+        limit: u64,
+        before: Option<i64>,
+    ) -> Result<Vec<StoredMail>, RetryError> {
+        self.mailbox(name)?;
+        Ok(self
+            .inbound
+            .store
+            .recent_email_mails(name, limit, before)
+            .await?)
+    }
+
+    /// The inbound mails of conversation `id`, oldest first.
+    pub async fn conversation_mails(
+        &self,
+        id: baton_core::ids::ConversationId,
+    ) -> Result<Vec<StoredMail>, StoreError> {
+        self.inbound.store.conversation_emails(id).await
+    }
+
     /// Handles quarantined mail `id` of mailbox `name` again: what it becomes (done,
     /// ignored, or quarantined again with the new error).
     pub async fn retry(&self, name: &str, id: i64) -> Result<MailStatus, RetryError> {

@@ -55,6 +55,27 @@ pub fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
+/// `Name <address>`, or whichever of the two the mail has.
+fn sender(mail: &InboundMail) -> Option<String> {
+    let from = mail.from.as_ref()?;
+    match (&from.name, &from.address) {
+        (Some(name), Some(address)) => Some(format!("{name} <{address}>")),
+        (Some(one), None) | (None, Some(one)) => Some(one.clone()),
+        (None, None) => None,
+    }
+}
+
+/// The attachments' metadata as JSON; their content stays in the raw mail.
+fn attachments(mail: &InboundMail) -> String {
+    serde_json::Value::Array(
+        mail.attachments
+            .iter()
+            .map(|a| json!({"name": a.name, "content_type": a.content_type, "size": a.size}))
+            .collect(),
+    )
+    .to_string()
+}
+
 impl Inbound {
     /// Keeps a fetched mail, then handles it. An error leaves it pending (it is handled
     /// again on the next fetch); a mail that cannot be parsed does not error.
@@ -98,6 +119,9 @@ impl Inbound {
                     reason: None,
                     error: Some(error),
                     full_text: None,
+                    sender: None,
+                    subject: None,
+                    attachments: None,
                     conversation_id: None,
                 },
             )
@@ -153,6 +177,9 @@ impl Inbound {
                     reason: Some(&class.reason),
                     error: None,
                     full_text: Some(&mail.text),
+                    sender: sender(&mail).as_deref(),
+                    subject: mail.subject.as_deref(),
+                    attachments: Some(&attachments(&mail)),
                     conversation_id: Some(conversation.id),
                 },
             )
@@ -218,6 +245,9 @@ impl Inbound {
                     reason: Some(&class.reason),
                     error: None,
                     full_text: Some(&mail.text),
+                    sender: sender(mail).as_deref(),
+                    subject: mail.subject.as_deref(),
+                    attachments: Some(&attachments(mail)),
                     conversation_id: conversation,
                 },
             )

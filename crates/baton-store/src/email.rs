@@ -55,6 +55,9 @@ mod mail {
         pub reason: Option<String>,
         pub error: Option<String>,
         pub full_text: Option<String>,
+        pub sender: Option<String>,
+        pub subject: Option<String>,
+        pub attachments: Option<String>,
         pub conversation_id: Option<i64>,
     }
     no_relations!();
@@ -140,6 +143,12 @@ pub struct StoredMail {
     pub kind: Option<String>,
     pub reason: Option<String>,
     pub error: Option<String>,
+    /// The whole text, for staff (the conversation message holds the new text only).
+    pub full_text: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    /// JSON: `[{"name", "content_type", "size"}]`.
+    pub attachments: Option<String>,
     pub conversation_id: Option<ConversationId>,
 }
 
@@ -156,6 +165,10 @@ impl From<mail::Model> for StoredMail {
             kind: row.kind,
             reason: row.reason,
             error: row.error,
+            full_text: row.full_text,
+            sender: row.sender,
+            subject: row.subject,
+            attachments: row.attachments,
             conversation_id: row.conversation_id.map(ConversationId),
         }
     }
@@ -169,6 +182,9 @@ pub struct MailOutcome<'a> {
     pub reason: Option<&'a str>,
     pub error: Option<&'a str>,
     pub full_text: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub attachments: Option<&'a str>,
     pub conversation_id: Option<ConversationId>,
 }
 
@@ -309,6 +325,18 @@ impl SeaStore {
                 Expr::value(outcome.full_text.map(no_nul)),
             )
             .col_expr(
+                mail::Column::Sender,
+                Expr::value(outcome.sender.map(no_nul)),
+            )
+            .col_expr(
+                mail::Column::Subject,
+                Expr::value(outcome.subject.map(no_nul)),
+            )
+            .col_expr(
+                mail::Column::Attachments,
+                Expr::value(outcome.attachments.map(no_nul)),
+            )
+            .col_expr(
                 mail::Column::ConversationId,
                 Expr::value(outcome.conversation_id.map(|c| c.0)),
             )
@@ -349,7 +377,7 @@ impl SeaStore {
     }
 
     /// Every inbound mail of conversation `id`, oldest first, with its whole text.
-    pub async fn conversation_emails(&self, id: ConversationId) -> Result<Vec<(i64, String)>> {
+    pub async fn conversation_emails(&self, id: ConversationId) -> Result<Vec<StoredMail>> {
         Ok(mail::Entity::find()
             .filter(mail::Column::ConversationId.eq(id.0))
             .order_by_asc(mail::Column::Id)
@@ -357,7 +385,29 @@ impl SeaStore {
             .await
             .map_err(backend)?
             .into_iter()
-            .map(|m| (m.id, m.full_text.unwrap_or_default()))
+            .map(StoredMail::from)
+            .collect())
+    }
+
+    /// The mailbox's latest mails, newest first, before id `before` when given.
+    pub async fn recent_email_mails(
+        &self,
+        mailbox: &str,
+        limit: u64,
+        before: Option<i64>,
+    ) -> Result<Vec<StoredMail>> {
+        let mut query = mail::Entity::find().filter(mail::Column::Mailbox.eq(mailbox));
+        if let Some(before) = before {
+            query = query.filter(mail::Column::Id.lt(before));
+        }
+        Ok(query
+            .order_by_desc(mail::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(StoredMail::from)
             .collect())
     }
 

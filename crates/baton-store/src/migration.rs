@@ -870,6 +870,10 @@ impl MigrationTrait for Email {
                 .col(text_null("reason"))
                 .col(text_null("error"))
                 .col(text_null("full_text"))
+                .col(text_null("sender"))
+                .col(text_null("subject"))
+                // JSON: [{"name", "content_type", "size"}]; the content stays in `raw`.
+                .col(text_null("attachments"))
                 .col(big_integer_null("conversation_id"))
                 .to_owned(),
             Table::create()

@@ -6,9 +6,11 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use baton_channel_email::RetryError;
-use baton_http::{ApiError, ApiJson};
+use baton_core::ids::ConversationId;
+use baton_http::{ApiError, ApiJson, ApiQuery};
+use baton_store::StoredMail;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
@@ -22,6 +24,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/channels/email/{name}/quarantine/{id}/retry",
             post(retry),
         )
+        .route("/api/v1/channels/email/{name}/mails", get(mails))
+        .route("/api/v1/conversations/{id}/mails", get(conversation_mails))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -190,4 +194,113 @@ pub(crate) async fn retry(
     Ok(ApiJson(RetryResult {
         status: status.as_str().into(),
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MailsQuery {
+    /// How many mails, newest first (default 100, at most 1000).
+    pub limit: Option<u64>,
+    /// Only mails with a smaller id: the last id of a page gives the next one.
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailList {
+    pub mails: Vec<MailDto>,
+}
+
+/// An inbound mail as recorded: how it was classified and why, what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailDto {
+    pub id: i64,
+    pub mailbox: String,
+    pub message_id: String,
+    pub uid: u32,
+    pub received_at: DateTime<Utc>,
+    /// `pending`, `done` (its conversation message committed), `ignored` (recorded, not
+    /// answered) or `quarantined`.
+    pub status: String,
+    /// `human`, `auto_reply`, `bounce`, `mailing_list` or `ours`.
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub conversation_id: Option<i64>,
+    /// `[{"name", "content_type", "size"}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: serde_json::Value,
+    /// The whole text, quoted history included (conversation mails only; the
+    /// conversation's message holds the new text the triggers and the agent saw).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+fn mail_dto(mail: StoredMail, with_text: bool) -> MailDto {
+    MailDto {
+        id: mail.id,
+        mailbox: mail.mailbox,
+        message_id: mail.message_id,
+        uid: mail.uid,
+        received_at: mail.received_at,
+        status: mail.status.as_str().into(),
+        kind: mail.kind,
+        reason: mail.reason,
+        error: mail.error,
+        from: mail.sender,
+        subject: mail.subject,
+        conversation_id: mail.conversation_id.map(|c| c.0),
+        attachments: mail
+            .attachments
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_else(|| serde_json::json!([])),
+        text: if with_text { mail.full_text } else { None },
+    }
+}
+
+/// Every mail the mailbox received, newest first, with its kind and reason.
+#[utoipa::path(get, path = "/api/v1/channels/email/{name}/mails", tag = "channels",
+    params(("name" = String, Path, description = "The mailbox's name"), MailsQuery),
+    responses((status = 200, body = MailList), (status = 404, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn mails(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(name): Path<String>,
+    ApiQuery(query): ApiQuery<MailsQuery>,
+) -> Result<ApiJson<MailList>, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let mails = state
+        .email
+        .recent(&name, limit, query.before)
+        .await
+        .map_err(retry_error)?
+        .into_iter()
+        .map(|m| mail_dto(m, false))
+        .collect();
+    Ok(ApiJson(MailList { mails }))
+}
+
+/// The mails of an email conversation, oldest first, each with its whole text: staff see
+/// the whole message, quoted history included.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/mails", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = MailList), (status = 404, body = baton_http::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn conversation_mails(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<MailList>, ApiError> {
+    let id = ConversationId(id);
+    // 404 for a conversation that does not exist.
+    state.engine.store().conversation(id).await?;
+    let mails = state
+        .email
+        .conversation_mails(id)
+        .await?
+        .into_iter()
+        .map(|m| mail_dto(m, true))
+        .collect();
+    Ok(ApiJson(MailList { mails }))
 }
