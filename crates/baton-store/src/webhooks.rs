@@ -58,59 +58,62 @@ pub(crate) fn audit_events(kind: &str, detail: &Value) -> Vec<&'static str> {
     }
 }
 
-/// The subscribed endpoints for `event_type`: one read of the (small) table of active
-/// subscriptions.
-async fn subscribers(db: &impl ConnectionTrait, event_type: &str) -> Result<Vec<i64>> {
-    let rows: Vec<(i64, String)> = webhook::Entity::find()
-        .select_only()
-        .column(webhook::Column::Id)
-        .column(webhook::Column::Events)
-        .filter(webhook::Column::DisabledAt.is_null())
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(backend)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, events)| subscribes(events, event_type))
-        .map(|(id, _)| id)
-        .collect())
+/// `n`th bound value in raw SQL: `$n` on PostgreSQL, `?n` on SQLite.
+fn param(backend_kind: DbBackend, n: usize) -> String {
+    match backend_kind {
+        DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
 }
 
-fn subscribes(events: &str, event_type: &str) -> bool {
-    let events: Vec<String> = serde_json::from_str(events).unwrap_or_default();
-    events.iter().any(|e| e == "*" || e == event_type)
+/// The active webhooks subscribed to the type bound at `star` and `star + 1` (`"*"` and
+/// the type, as they appear in the stored JSON array).
+fn subscribed(backend_kind: DbBackend, star: usize) -> String {
+    format!(
+        "disabled_at IS NULL AND (events LIKE {} OR events LIKE {})",
+        param(backend_kind, star),
+        param(backend_kind, star + 1)
+    )
 }
 
-/// The conversation's next event number, taken under the row's lock: events of one
-/// conversation are numbered in commit order, which is the transcript's order.
-async fn next_sequence(db: &impl ConnectionTrait, conversation_id: i64) -> Result<i64> {
+fn patterns(event_type: &str) -> [sea_orm::Value; 2] {
+    ["%\"*\"%".into(), format!("%\"{event_type}\"%").into()]
+}
+
+/// The conversation's next event number when some endpoint subscribes to `event_type`,
+/// taken under the row's lock: events of one conversation are numbered in commit order,
+/// which is the transcript's order. `None` (nothing changed) without a subscriber: then
+/// the check costs this one statement.
+async fn next_sequence(
+    db: &impl ConnectionTrait,
+    conversation_id: i64,
+    event_type: &str,
+) -> Result<Option<i64>> {
     let backend_kind = db.get_database_backend();
-    let placeholder = match backend_kind {
-        DbBackend::Postgres => "$1",
-        _ => "?",
-    };
     let sql = format!(
         "UPDATE conversations SET event_sequence = event_sequence + 1 \
-         WHERE id = {placeholder} RETURNING event_sequence"
+         WHERE id = {} AND EXISTS (SELECT 1 FROM webhooks WHERE {}) RETURNING event_sequence",
+        param(backend_kind, 1),
+        subscribed(backend_kind, 2)
     );
-    let row = db
+    let [star, exact] = patterns(event_type);
+    let Some(row) = db
         .query_one_raw(Statement::from_sql_and_values(
             backend_kind,
             sql,
-            [conversation_id.into()],
+            [conversation_id.into(), star, exact],
         ))
         .await
         .map_err(backend)?
-        .ok_or(StoreError::NotFound {
-            what: "conversation",
-            id: conversation_id,
-        })?;
-    row.try_get("", "event_sequence").map_err(backend)
+    else {
+        return Ok(None);
+    };
+    row.try_get("", "event_sequence").map(Some).map_err(backend)
 }
 
 /// Writes event `event_type` about `conversation_id` with `data` for every subscribed
-/// endpoint. `data` gains `conversation_id` and the conversation's `sequence`.
+/// endpoint, with a statement or two in the change's transaction. `data` gains
+/// `conversation_id` and the conversation's `sequence`.
 pub(crate) async fn emit(
     db: &impl ConnectionTrait,
     event_type: &str,
@@ -118,10 +121,6 @@ pub(crate) async fn emit(
     data: Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let endpoints = subscribers(db, event_type).await?;
-    if endpoints.is_empty() {
-        return Ok(());
-    }
     let mut data = match data {
         Value::Object(map) => map,
         other => {
@@ -131,36 +130,49 @@ pub(crate) async fn emit(
         }
     };
     if let Some(id) = conversation_id {
-        let sequence = next_sequence(db, id).await?;
+        let Some(sequence) = next_sequence(db, id, event_type).await? else {
+            return Ok(());
+        };
         data.insert("conversation_id".into(), json!(id));
         data.insert("sequence".into(), json!(sequence));
     }
     let body = json!({
         "type": event_type,
-        "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "timestamp": now.to_rfc3339_opts(SecondsFormat::Micros, true),
         "data": data,
     })
     .to_string();
     let event_id = format!("msg_{:032x}", rand::rng().random::<u128>());
-    let rows = endpoints
-        .into_iter()
-        .map(|webhook_id| webhook_delivery::ActiveModel {
-            webhook_id: Set(webhook_id),
-            event_id: Set(event_id.clone()),
-            event_type: Set(event_type.to_owned()),
-            conversation_id: Set(conversation_id),
-            body: Set(body.clone()),
-            attempts: Set(0),
-            created_at: Set(micros(now)),
-            next_attempt_at: Set(Some(micros(now))),
-            delivered_at: Set(None),
-            failed_at: Set(None),
-            ..Default::default()
-        });
-    webhook_delivery::Entity::insert_many(rows)
-        .exec(db)
-        .await
-        .map_err(backend)?;
+    let backend_kind = db.get_database_backend();
+    let p = |n| param(backend_kind, n);
+    let sql = format!(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, conversation_id, \
+         body, attempts, created_at, next_attempt_at) \
+         SELECT id, {}, {}, {}, {}, 0, {}, {} FROM webhooks WHERE {}",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(5),
+        subscribed(backend_kind, 6)
+    );
+    let [star, exact] = patterns(event_type);
+    db.execute_raw(Statement::from_sql_and_values(
+        backend_kind,
+        sql,
+        [
+            event_id.into(),
+            event_type.into(),
+            conversation_id.into(),
+            body.into(),
+            micros(now).into(),
+            star,
+            exact,
+        ],
+    ))
+    .await
+    .map_err(backend)?;
     Ok(())
 }
 
