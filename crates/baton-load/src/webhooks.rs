@@ -176,17 +176,16 @@ pub(crate) async fn run(args: WebhooksArgs) -> Result<()> {
         drop(server);
         // The commit lies between the event's timestamp and the answer to the request
         // that made it: the two measures bracket the latency after commit.
-        let mut arrivals = arrivals.lock().map_err(|_| anyhow!("poisoned"))?;
-        after_answer.extend(
-            arrivals
-                .visitor_messages
-                .drain(..)
-                .filter_map(|(text, arrived)| {
-                    let answered = answered.get(&text)?;
-                    Some((arrived - *answered).to_std().unwrap_or_default())
-                }),
+        let arrived = std::mem::take(
+            &mut arrivals
+                .lock()
+                .map_err(|_| anyhow!("poisoned"))?
+                .visitor_messages,
         );
-        drop(arrivals);
+        after_answer.extend(arrived.into_iter().filter_map(|(text, arrived)| {
+            let answered = answered.get(&text)?;
+            Some((arrived - *answered).to_std().unwrap_or_default())
+        }));
         for (url, schema) in [plain_db, hooked_db] {
             if let Some(schema) = schema {
                 crate::drop_schema(&url, &schema).await?;
