@@ -12,6 +12,7 @@ use crate::config::{EmailConfig, MailboxConfig};
 use crate::imap::{self, MailboxState, SharedState};
 use crate::inbound::Inbound;
 use crate::parse::ParseOptions;
+use crate::tls::Trust;
 
 /// The email channel of one host.
 #[derive(Debug, Clone)]
@@ -44,7 +45,7 @@ pub enum RetryError {
 }
 
 impl Email {
-    pub fn new(engine: Engine, store: SeaStore, config: Arc<EmailConfig>) -> Self {
+    pub fn new(engine: Engine, store: SeaStore, config: Arc<EmailConfig>, trust: Trust) -> Self {
         let states = config
             .mailboxes
             .iter()
@@ -56,6 +57,7 @@ impl Email {
                 store,
                 options: ParseOptions::default(),
                 pause_before_commit: Duration::from_millis(config.test_pause_before_commit_ms),
+                trust,
             },
             config,
             states: Arc::new(states),

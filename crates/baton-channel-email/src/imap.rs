@@ -11,9 +11,10 @@ use async_imap::extensions::idle::IdleResponse;
 use baton_store::MailStatus;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::config::MailboxConfig;
+use crate::config::{ImapConfig, MailboxConfig, Tls};
 use crate::inbound::Inbound;
 
 /// How long one IDLE waits before fetching anyway (servers drop IDLE after 30 minutes;
@@ -84,12 +85,17 @@ async fn session(
         .await
         .map_err(|_| ReadError::Connect(target.clone(), "timed out".into()))?
         .map_err(|e| ReadError::Connect(target.clone(), e.to_string()))?;
-    let mut client = async_imap::Client::new(tcp);
-    // The server's greeting comes before any command.
-    client
-        .read_response()
+    let stream = secure(inbound, imap, tcp)
         .await
-        .map_err(|e| ReadError::Connect(target.clone(), e.to_string()))?;
+        .map_err(|e| ReadError::Connect(target.clone(), e))?;
+    let mut client = async_imap::Client::new(stream.io);
+    if !stream.greeted {
+        // The server's greeting comes before any command.
+        client
+            .read_response()
+            .await
+            .map_err(|e| ReadError::Connect(target.clone(), e.to_string()))?;
+    }
     let mut session = client
         .login(&imap.user, &imap.password)
         .await
@@ -123,12 +129,53 @@ async fn session(
     }
 }
 
+/// The connection's byte stream: plain TCP or TLS.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Io for T {}
+
+struct Secured {
+    io: Box<dyn Io>,
+    /// STARTTLS reads the greeting before the handshake; none follows it.
+    greeted: bool,
+}
+
+/// `tcp` as the mailbox's `tls` says: as it is, TLS from the first byte, or upgraded by
+/// STARTTLS after the plaintext greeting.
+async fn secure(inbound: &Inbound, imap: &ImapConfig, tcp: TcpStream) -> Result<Secured, String> {
+    match imap.tls {
+        Tls::None => Ok(Secured {
+            io: Box::new(tcp),
+            greeted: false,
+        }),
+        Tls::Tls => Ok(Secured {
+            io: Box::new(inbound.trust.connect(&imap.host, tcp).await?),
+            greeted: false,
+        }),
+        Tls::Starttls => {
+            let mut plain = async_imap::Client::new(tcp);
+            plain
+                .read_response()
+                .await
+                .map_err(|e| format!("reading the greeting: {e}"))?;
+            plain
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| format!("STARTTLS refused: {e}"))?;
+            let tcp = plain.into_inner();
+            Ok(Secured {
+                io: Box::new(inbound.trust.connect(&imap.host, tcp).await?),
+                greeted: true,
+            })
+        }
+    }
+}
+
 /// Selects the folder and handles every mail after the stored position, in UID order,
 /// moving the position past each one as it is handled.
 async fn fetch_new(
     inbound: &Inbound,
     mailbox: &MailboxConfig,
-    session: &mut Session<TcpStream>,
+    session: &mut Session<Box<dyn Io>>,
 ) -> Result<(), ReadError> {
     let folder = session.select(&mailbox.imap.folder).await?;
     let validity = folder

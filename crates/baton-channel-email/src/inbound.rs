@@ -29,6 +29,7 @@ pub(crate) struct Inbound {
     pub store: SeaStore,
     pub options: ParseOptions,
     pub pause_before_commit: Duration,
+    pub trust: crate::tls::Trust,
 }
 
 /// The key a raw mail is stored under: its Message-ID, else the id the parser derives

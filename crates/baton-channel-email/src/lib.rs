@@ -23,6 +23,7 @@ pub mod mail;
 pub mod parse;
 pub mod smtp;
 pub mod threading;
+pub mod tls;
 pub mod trim;
 
 pub use channel::{Email, MailboxStatus, RetryError};
@@ -32,3 +33,4 @@ pub use imap::MailboxState;
 pub use mail::{Address, Attachment, InboundMail};
 pub use parse::{ParseError, ParseOptions, parse};
 pub use smtp::EmailDeliverer;
+pub use tls::{TlsError, Trust};

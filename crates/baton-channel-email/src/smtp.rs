@@ -5,6 +5,7 @@
 //! (the same on every attempt). Automatic mails carry `Auto-Submitted: auto-replied`, and
 //! are capped per address and hour, so a loop cannot run away.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,12 +17,14 @@ use chrono::Utc;
 use lettre::message::Mailbox;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls as SmtpTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
 
 use crate::classify::LOOP_HEADER;
 use crate::config::{EmailConfig, MailboxConfig};
 use crate::threading;
+use crate::tls::{TlsError, Trust};
 
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -30,6 +33,8 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct EmailDeliverer {
     store: SeaStore,
     config: Arc<EmailConfig>,
+    /// Per mailbox (by name): how to reach its SMTP server, built once.
+    transports: Arc<HashMap<String, AsyncSmtpTransport<Tokio1Executor>>>,
     /// Held from counting an address's automatic mails to recording the next one, so
     /// concurrent deliveries cannot all pass the cap. Per host: several hosts may
     /// overshoot it by one mail each at most.
@@ -37,12 +42,19 @@ pub struct EmailDeliverer {
 }
 
 impl EmailDeliverer {
-    pub fn new(store: SeaStore, config: Arc<EmailConfig>) -> Self {
-        EmailDeliverer {
+    /// Fails when a mailbox's TLS settings cannot be built (a bad private CA).
+    pub fn new(store: SeaStore, config: Arc<EmailConfig>, trust: &Trust) -> Result<Self, TlsError> {
+        let transports = config
+            .mailboxes
+            .iter()
+            .map(|m| Ok((m.name.clone(), transport(m, trust)?)))
+            .collect::<Result<_, TlsError>>()?;
+        Ok(EmailDeliverer {
             store,
             config,
+            transports: Arc::new(transports),
             cap_lock: Arc::default(),
-        }
+        })
     }
 
     fn mailbox(&self, name: &str) -> Option<&MailboxConfig> {
@@ -115,15 +127,37 @@ pub(crate) fn build(out: &Outgoing<'_>) -> Result<Message, String> {
         .map_err(|e| format!("formatting the mail: {e}"))
 }
 
-fn transport(mailbox: &MailboxConfig) -> AsyncSmtpTransport<Tokio1Executor> {
+fn transport(
+    mailbox: &MailboxConfig,
+    trust: &Trust,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, TlsError> {
     let smtp = &mailbox.smtp;
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
         .port(smtp.port)
         .timeout(Some(SMTP_TIMEOUT));
+    if smtp.tls != crate::config::Tls::None {
+        let mut parameters = TlsParameters::builder(smtp.host.clone());
+        if let Some(pem) = &trust.ca_pem {
+            let ca = Certificate::from_pem(pem).map_err(|e| TlsError::CaFile {
+                path: "(email.ca_file)".into(),
+                reason: e.to_string(),
+            })?;
+            parameters = parameters.add_root_certificate(ca);
+        }
+        let parameters = parameters
+            .build_rustls()
+            .map_err(|e| TlsError::Setup(format!("SMTP TLS for {}: {e}", mailbox.name)))?;
+        // STARTTLS is required, never opportunistic: a server that does not offer it
+        // (or an attacker who strips it) gets no mail.
+        builder = builder.tls(match smtp.tls {
+            crate::config::Tls::Tls => SmtpTls::Wrapper(parameters),
+            _ => SmtpTls::Required(parameters),
+        });
+    }
     if !smtp.user.is_empty() {
         builder = builder.credentials(Credentials::new(smtp.user.clone(), smtp.password.clone()));
     }
-    builder.build()
+    Ok(builder.build())
 }
 
 #[async_trait]
@@ -231,7 +265,12 @@ impl Deliverer for EmailDeliverer {
             return retry(error.to_string());
         }
         drop(counting);
-        match transport(mailbox).send(mail).await {
+        let Some(transport) = self.transports.get(&mailbox.name) else {
+            return Delivery::Failed {
+                reason: format!("no SMTP transport for mailbox {:?}", mailbox.name),
+            };
+        };
+        match transport.send(mail).await {
             Ok(_) => Delivery::Sent,
             Err(error) if error.is_permanent() => Delivery::Failed {
                 reason: format!("the SMTP server refused the mail: {error}"),

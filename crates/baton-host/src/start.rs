@@ -139,15 +139,17 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
     let client = baton_channel_messaging::http_client()
         .context("building the HTTP client for messaging channels")?;
     let email_config = Arc::new(config.email.clone());
+    let email_trust = baton_channel_email::Trust::load(&email_config)?;
     let mut extensions = plugins.extensions(&client);
     if !email_config.mailboxes.is_empty() {
-        extensions.deliverers.insert(
-            "email".into(),
-            Arc::new(baton_channel_email::EmailDeliverer::new(
-                store.clone(),
-                email_config.clone(),
-            )),
-        );
+        let deliverer = baton_channel_email::EmailDeliverer::new(
+            store.clone(),
+            email_config.clone(),
+            &email_trust,
+        )?;
+        extensions
+            .deliverers
+            .insert("email".into(), Arc::new(deliverer));
     }
     let email_store = store.clone();
     let engine = Engine::new(
@@ -160,7 +162,8 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
             ..EngineConfig::default()
         },
     );
-    let email = baton_channel_email::Email::new(engine.clone(), email_store, email_config);
+    let email =
+        baton_channel_email::Email::new(engine.clone(), email_store, email_config, email_trust);
     let templates = crate::templates::load(&config.workflows.dir)?;
     tracing::info!(templates = templates.len(), dir = %config.workflows.dir.display(), "workflow templates loaded");
     let mut auth = baton_auth::AuthState::new(engine.clone());
