@@ -17,6 +17,6 @@ pub mod password;
 pub mod session;
 mod staff;
 
-pub use limit::{Limited, SignInLimiter};
+pub use limit::{Limited, SignInLimiter, SlidingWindow};
 pub use session::{SESSION_COOKIE, SessionConfig};
 pub use staff::{AuthFailure, AuthState, Credential, Staff, authenticate};

@@ -2,6 +2,8 @@
 //! address over a sliding window; past the limit, sign-in is refused until the oldest
 //! counted failure leaves the window, and the refusal says when (`Retry-After`).
 //!
+//! The algorithm, [`SlidingWindow`], also serves the host's per-address request limits.
+//!
 //! Per host and in memory: with several hosts behind a balancer an attacker gets the
 //! limit once per host, which still bounds guessing to a handful a minute per account.
 
@@ -30,18 +32,120 @@ impl Default for Limits {
 }
 
 /// Refused: try again after this long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Limited {
     pub retry_after: Duration,
 }
 
-/// Most keys remembered; beyond it the oldest windows are dropped first.
+/// Most keys a sign-in limiter remembers; beyond it the oldest windows are dropped first.
 const MAX_KEYS: usize = 100_000;
 
+/// A sliding-window log per key: at most `limit` events per key within `window`. The
+/// one limiter algorithm of the server: sign-in failures count on it, and so do the
+/// per-address request limits at the HTTP edge.
+///
+/// Memory is bounded by `max_keys` keys of at most `limit` instants each; when the table
+/// is full and pruning frees nothing, a new key goes uncounted (fail open: the limit is
+/// a brake on abuse, not a gate that a flood of addresses may close for everyone).
+#[derive(Debug)]
+pub struct SlidingWindow {
+    limit: usize,
+    window: Duration,
+    max_keys: usize,
+    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl SlidingWindow {
+    pub fn new(limit: usize, window: Duration, max_keys: usize) -> Self {
+        SlidingWindow {
+            limit,
+            window,
+            max_keys,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether another event for `key` fits at `now`, without counting one.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), Limited> {
+        let Ok(mut events) = self.events.lock() else {
+            return Ok(());
+        };
+        self.wait(&mut events, key, now)
+    }
+
+    /// Counts an event for `key` at `now`.
+    pub fn record(&self, key: &str, now: Instant) {
+        let Ok(mut events) = self.events.lock() else {
+            return;
+        };
+        self.push(&mut events, key, now);
+    }
+
+    /// Counts an event for `key` if it fits, else refuses it uncounted (so a client
+    /// that keeps hammering is free again once the window passes its counted events).
+    pub fn hit(&self, key: &str, now: Instant) -> Result<(), Limited> {
+        let Ok(mut events) = self.events.lock() else {
+            return Ok(());
+        };
+        self.wait(&mut events, key, now)?;
+        self.push(&mut events, key, now);
+        Ok(())
+    }
+
+    /// Forgets `key`'s events.
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut events) = self.events.lock() {
+            events.remove(key);
+        }
+    }
+
+    fn wait(
+        &self,
+        events: &mut HashMap<String, VecDeque<Instant>>,
+        key: &str,
+        now: Instant,
+    ) -> Result<(), Limited> {
+        let Some(times) = events.get_mut(key) else {
+            return Ok(());
+        };
+        prune(times, now, self.window);
+        if times.len() >= self.limit
+            && let Some(oldest) = times.get(times.len() - self.limit)
+        {
+            let wait = (*oldest + self.window).saturating_duration_since(now);
+            // Round up: "retry after 0 s" would invite an immediate refused retry.
+            return Err(Limited {
+                retry_after: Duration::from_secs(wait.as_secs() + 1),
+            });
+        }
+        Ok(())
+    }
+
+    fn push(&self, events: &mut HashMap<String, VecDeque<Instant>>, key: &str, now: Instant) {
+        if events.len() >= self.max_keys && !events.contains_key(key) {
+            let window = self.window;
+            events.retain(|_, times| {
+                prune(times, now, window);
+                !times.is_empty()
+            });
+            if events.len() >= self.max_keys {
+                return;
+            }
+        }
+        let times = events.entry(key.to_owned()).or_default();
+        times.push_back(now);
+        // Only the newest `limit` instants decide; older ones are dead weight.
+        while times.len() > self.limit.max(1) {
+            times.pop_front();
+        }
+    }
+}
+
+/// Failed sign-ins, per account and per client address.
 #[derive(Debug)]
 pub struct SignInLimiter {
-    limits: Limits,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    accounts: SlidingWindow,
+    addresses: SlidingWindow,
 }
 
 impl Default for SignInLimiter {
@@ -53,76 +157,38 @@ impl Default for SignInLimiter {
 impl SignInLimiter {
     pub fn new(limits: Limits) -> Self {
         SignInLimiter {
-            limits,
-            failures: Mutex::new(HashMap::new()),
+            accounts: SlidingWindow::new(limits.per_account, limits.window, MAX_KEYS),
+            addresses: SlidingWindow::new(limits.per_address, limits.window, MAX_KEYS),
         }
     }
 
-    fn keys(account: &str, address: Option<&str>) -> [(String, bool); 2] {
-        [
-            (format!("account:{}", account.trim().to_lowercase()), true),
-            (format!("address:{}", address.unwrap_or("unknown")), false),
-        ]
+    fn account_key(account: &str) -> String {
+        account.trim().to_lowercase()
     }
 
     /// Whether an attempt for `account` from `address` may go ahead at `now`.
     pub fn check(&self, account: &str, address: Option<&str>, now: Instant) -> Result<(), Limited> {
-        let Ok(mut failures) = self.failures.lock() else {
-            return Ok(());
-        };
-        let mut wait = Duration::ZERO;
-        for (key, is_account) in Self::keys(account, address) {
-            let limit = if is_account {
-                self.limits.per_account
-            } else {
-                self.limits.per_address
-            };
-            if let Some(times) = failures.get_mut(&key) {
-                prune(times, now, self.limits.window);
-                if times.len() >= limit
-                    && let Some(oldest) = times.get(times.len() - limit)
-                {
-                    let free_at = *oldest + self.limits.window;
-                    wait = wait.max(free_at.saturating_duration_since(now));
-                }
-            }
-        }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            // Round up: "retry after 0 s" would invite an immediate refused retry.
-            Err(Limited {
-                retry_after: Duration::from_secs(wait.as_secs() + 1),
-            })
+        let by_account = self.accounts.check(&Self::account_key(account), now);
+        let by_address = self
+            .addresses
+            .check(address.unwrap_or("unknown"), now);
+        match (by_account, by_address) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(a), Err(b)) => Err(a.max(b)),
+            (Err(limited), Ok(())) | (Ok(()), Err(limited)) => Err(limited),
         }
     }
 
     /// Counts a failed attempt.
     pub fn failed(&self, account: &str, address: Option<&str>, now: Instant) {
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        if failures.len() >= MAX_KEYS {
-            let window = self.limits.window;
-            failures.retain(|_, times| {
-                prune(times, now, window);
-                !times.is_empty()
-            });
-        }
-        for (key, _) in Self::keys(account, address) {
-            if failures.len() < MAX_KEYS || failures.contains_key(&key) {
-                failures.entry(key).or_default().push_back(now);
-            }
-        }
+        self.accounts.record(&Self::account_key(account), now);
+        self.addresses.record(address.unwrap_or("unknown"), now);
     }
 
     /// A successful sign-in forgets the account's failures (not the address's).
     pub fn succeeded(&self, account: &str, now: Instant) {
         let _ = now;
-        if let Ok(mut failures) = self.failures.lock() {
-            let [(key, _), _] = Self::keys(account, None);
-            failures.remove(&key);
-        }
+        self.accounts.forget(&Self::account_key(account));
     }
 }
 
@@ -188,5 +254,37 @@ mod tests {
         }
         limiter.succeeded("ann@x", t0);
         assert!(limiter.check("ann@x", Some("b"), t0).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn a_hit_over_the_limit_is_refused_uncounted_and_frees_with_the_window() {
+        let window = SlidingWindow::new(2, Duration::from_secs(60), 10);
+        let t0 = Instant::now();
+        assert!(window.hit("a", t0).is_ok());
+        assert!(window.hit("a", t0 + Duration::from_secs(10)).is_ok());
+        assert_eq!(
+            window.hit("a", t0 + Duration::from_secs(20)),
+            Err(Limited {
+                retry_after: Duration::from_secs(41)
+            })
+        );
+        assert!(window.hit("b", t0 + Duration::from_secs(20)).is_ok());
+        assert!(window.hit("a", t0 + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn a_full_table_lets_new_keys_through_uncounted() {
+        let window = SlidingWindow::new(1, Duration::from_secs(60), 2);
+        let t0 = Instant::now();
+        assert!(window.hit("a", t0).is_ok());
+        assert!(window.hit("b", t0).is_ok());
+        assert!(window.hit("c", t0).is_ok());
+        assert!(window.hit("c", t0).is_ok());
+        assert!(window.hit("a", t0).is_err());
     }
 }
