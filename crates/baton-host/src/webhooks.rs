@@ -33,8 +33,9 @@ pub struct WebhooksConfig {
     /// Deliveries in flight at once.
     pub concurrency: usize,
     /// For tests: the first retry's delay in milliseconds (default 5000); the rest of
-    /// the schedule (5 min ... 24 h) scales with it.
-    pub retry_base_ms: u64,
+    /// the schedule (5 min ... 24 h) scales with it. Fractions are allowed, so that a
+    /// test can run the whole three days in a few seconds (0.05: about 2.7 s).
+    pub retry_base_ms: f64,
     /// How often the outbox is swept for retries that came due.
     pub sweep_ms: u64,
 }
@@ -45,7 +46,7 @@ impl Default for WebhooksConfig {
             allow_private_targets: false,
             timeout_seconds: 10,
             concurrency: 16,
-            retry_base_ms: 5_000,
+            retry_base_ms: 5_000.0,
             sweep_ms: 1_000,
         }
     }
@@ -165,6 +166,16 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
+/// How an attempt went, before the next attempt's time is fixed.
+#[derive(Debug)]
+enum Verdict {
+    Delivered,
+    /// Try again later, no earlier than the receiver's `Retry-After` when it sent one.
+    Retry(Option<Duration>),
+    GiveUp,
+    Disable(String),
+}
+
 /// Delivers the webhook outbox.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
@@ -268,20 +279,25 @@ impl Dispatcher {
     async fn settle(&self, due: Vec<WebhookDelivery>) {
         let outcomes: Vec<WebhookOutcome> = futures_util::stream::iter(due)
             .map(|delivery| async move {
-                let (status, error, next) = match self.in_flight.acquire().await {
+                let (status, error, verdict) = match self.in_flight.acquire().await {
                     Ok(_permit) => self.send(&delivery).await,
-                    Err(_) => (
-                        None,
-                        Some("shutting down".into()),
-                        self.retry(&delivery, None),
-                    ),
+                    Err(_) => (None, Some("shutting down".into()), Verdict::Retry(None)),
+                };
+                // The attempt's recorded time is the base of the next one, so the
+                // recorded gap is never shorter than the wait chosen.
+                let at = Utc::now();
+                let next = match verdict {
+                    Verdict::Delivered => WebhookNext::Delivered,
+                    Verdict::Retry(retry_after) => self.retry(&delivery, retry_after, at),
+                    Verdict::GiveUp => WebhookNext::GiveUp,
+                    Verdict::Disable(reason) => WebhookNext::Disable(reason),
                 };
                 WebhookOutcome {
                     delivery_id: delivery.id,
                     status,
                     error,
                     next,
-                    at: Utc::now(),
+                    at,
                 }
             })
             .buffer_unordered(self.config.concurrency.max(1))
@@ -292,7 +308,7 @@ impl Dispatcher {
         }
     }
 
-    async fn send(&self, delivery: &WebhookDelivery) -> (Option<u16>, Option<String>, WebhookNext) {
+    async fn send(&self, delivery: &WebhookDelivery) -> (Option<u16>, Option<String>, Verdict) {
         let timestamp = Utc::now().timestamp();
         let Some(signature) = sign(
             &delivery.secret,
@@ -303,11 +319,11 @@ impl Dispatcher {
             return (
                 None,
                 Some("the stored secret is malformed".into()),
-                WebhookNext::GiveUp,
+                Verdict::GiveUp,
             );
         };
         if let Err(reason) = self.check_literal(&delivery.url) {
-            return (None, Some(reason), self.retry(delivery, None));
+            return (None, Some(reason), Verdict::Retry(None));
         }
         let response = self
             .client
@@ -323,18 +339,18 @@ impl Dispatcher {
             Ok(response) => response,
             Err(error) => {
                 let reason = error_chain(&error);
-                return (None, Some(reason), self.retry(delivery, None));
+                return (None, Some(reason), Verdict::Retry(None));
             }
         };
         let status = response.status().as_u16();
         if response.status().is_success() {
-            return (Some(status), None, WebhookNext::Delivered);
+            return (Some(status), None, Verdict::Delivered);
         }
         if status == 410 {
             return (
                 Some(status),
                 Some("410 Gone".into()),
-                WebhookNext::Disable("the endpoint answered 410 Gone".into()),
+                Verdict::Disable("the endpoint answered 410 Gone".into()),
             );
         }
         let retry_after = match status {
@@ -348,7 +364,7 @@ impl Dispatcher {
         (
             Some(status),
             Some(format!("HTTP {status}")),
-            self.retry(delivery, retry_after),
+            Verdict::Retry(retry_after),
         )
     }
 
@@ -372,35 +388,64 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// The next attempt after a failure: the schedule's next step with ±20% jitter, or
-    /// the receiver's `Retry-After`; past the schedule, give up.
-    fn retry(&self, delivery: &WebhookDelivery, retry_after: Option<Duration>) -> WebhookNext {
-        let Some(step) = SCHEDULE_SECONDS.get(delivery.attempts as usize) else {
+    /// The next attempt after a failure: the schedule's next step with jitter, or later
+    /// when the receiver's `Retry-After` asks for it; past the schedule, give up.
+    fn retry(
+        &self,
+        delivery: &WebhookDelivery,
+        retry_after: Option<Duration>,
+        at: DateTime<Utc>,
+    ) -> WebhookNext {
+        let scale = self.config.retry_base_ms / (SCHEDULE_SECONDS[0] as f64 * 1000.0);
+        let jitter = rand::rng().random_range(JITTER);
+        let Some(wait) = retry_delay(delivery.attempts, scale, jitter) else {
             return WebhookNext::GiveUp;
         };
-        let wait = match retry_after {
-            Some(wait) => wait,
-            None => {
-                let base_ms = step * self.config.retry_base_ms / SCHEDULE_SECONDS[0];
-                let jitter = rand::rng().random_range(0.8..1.2);
-                Duration::from_millis(base_ms).mul_f64(jitter)
-            }
-        };
+        let wait = retry_after.map_or(wait, |asked| asked.max(wait));
         let wait = chrono::Duration::from_std(wait).unwrap_or_default();
-        WebhookNext::RetryAt(Utc::now() + wait)
+        WebhookNext::RetryAt(at + wait)
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date, capped.
+/// The factor applied to each step of the schedule: ±20%, so that endpoints that failed
+/// together do not all come back at once.
+pub const JITTER: std::ops::Range<f64> = 0.8..1.2;
+
+/// The wait before the next attempt once `attempts` attempts have failed: the schedule's
+/// step times `scale` (1 in production) times `jitter` (drawn from [`JITTER`]); `None`
+/// once the schedule is exhausted (about three days after the first attempt).
+pub fn retry_delay(attempts: u32, scale: f64, jitter: f64) -> Option<Duration> {
+    let step = SCHEDULE_SECONDS.get(usize::try_from(attempts).ok()?)?;
+    let seconds = *step as f64 * scale.max(0.0) * jitter.max(0.0);
+    Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+}
+
+/// `Retry-After` (RFC 9110): delay-seconds or an HTTP-date in any of its three forms,
+/// capped; `None` when it is neither. A date in the past is no wait.
 pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let wait = match value.trim().parse::<u64>() {
-        Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => {
-            let at = DateTime::parse_from_rfc2822(value.trim()).ok()?;
-            (at.with_timezone(&Utc) - now).to_std().unwrap_or_default()
-        }
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still a number of seconds: past any cap.
+        value
+            .parse::<u64>()
+            .map_or(RETRY_AFTER_CAP, Duration::from_secs)
+    } else {
+        let at = http_date(value)?;
+        (at - now).to_std().unwrap_or_default()
     };
     Some(wait.min(RETRY_AFTER_CAP))
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the obsolete RFC 850 and asctime
+/// forms recipients must still accept.
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc2822(value) {
+        return Some(at.with_timezone(&Utc));
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(value, format).ok())
+        .map(|naive| naive.and_utc())
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -412,4 +457,106 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_the_three_date_forms() {
+        let now = at("1994-11-06T08:49:30Z");
+        assert_eq!(retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after("0", now), Some(Duration::ZERO));
+        for date in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                retry_after(date, now),
+                Some(Duration::from_secs(7)),
+                "{date}"
+            );
+        }
+        // A date already past: no wait, not a refusal.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retry_after_refuses_garbage_and_negatives_and_caps_huge_waits() {
+        let now = at("2026-01-01T00:00:00Z");
+        for bad in [
+            "",
+            "soon",
+            "-5",
+            "3.5",
+            "+3",
+            "1e3",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(retry_after(bad, now), None, "{bad:?}");
+        }
+        assert_eq!(retry_after("999999999", now), Some(RETRY_AFTER_CAP));
+        assert_eq!(
+            retry_after("99999999999999999999999999", now),
+            Some(RETRY_AFTER_CAP)
+        );
+        assert_eq!(
+            retry_after("Fri, 01 Jan 2100 00:00:00 GMT", now),
+            Some(RETRY_AFTER_CAP)
+        );
+    }
+
+    #[test]
+    fn the_schedule_grows_to_about_three_days_then_ends() {
+        let steps: Vec<Duration> = (0..)
+            .map_while(|attempts| retry_delay(attempts, 1.0, 1.0))
+            .collect();
+        assert_eq!(steps.len(), SCHEDULE_SECONDS.len());
+        assert_eq!(steps[0], Duration::from_secs(5));
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
+        let total: Duration = steps.iter().sum();
+        let days = total.as_secs_f64() / 86_400.0;
+        assert!((2.5..=3.5).contains(&days), "{days} days");
+        // Even with the jitter at either end the total stays around three days.
+        for jitter in [JITTER.start, JITTER.end] {
+            let total: f64 = (0..)
+                .map_while(|a| retry_delay(a, 1.0, jitter))
+                .map(|d| d.as_secs_f64() / 86_400.0)
+                .sum();
+            assert!((2.0..=4.0).contains(&total), "{total} days at {jitter}");
+        }
+        assert_eq!(
+            retry_delay(u32::try_from(steps.len()).unwrap_or(0), 1.0, 1.0),
+            None
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_a_fifth_of_each_step_and_scales() {
+        for attempts in 0..u32::try_from(SCHEDULE_SECONDS.len()).unwrap_or(0) {
+            let plain = retry_delay(attempts, 1.0, 1.0).unwrap_or_default();
+            for _ in 0..100 {
+                let jitter = rand::rng().random_range(JITTER);
+                let wait = retry_delay(attempts, 1.0, jitter).unwrap_or_default();
+                assert!(wait >= plain.mul_f64(0.8) && wait <= plain.mul_f64(1.2));
+            }
+        }
+        // The tests' scale: the three days in under three seconds.
+        let scale = 0.05 / 5000.0;
+        let total: Duration = (0..).map_while(|a| retry_delay(a, scale, 1.0)).sum();
+        assert!(total < Duration::from_secs(3), "{total:?}");
+        assert!(total > Duration::from_secs(2), "{total:?}");
+    }
 }
