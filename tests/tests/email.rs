@@ -539,7 +539,8 @@ macro_rules! both {
 both!(
     conversation_by_mail,
     crash_between_fetch_and_commit,
-    automatic_mails_are_capped
+    automatic_mails_are_capped,
+    an_oversized_mail_is_quarantined_unfetched
 );
 
 /// Automatic mails to one address stop at the cap, with an audit row: a loop with a
@@ -642,4 +643,46 @@ async fn the_channel_endpoints_are_in_openapi() {
         channels["channels"][0],
         json!({"kind": "chat", "name": "chat", "state": "enabled"})
     );
+}
+
+/// A mail over `[email] max_message_bytes` is never fetched whole: its header is kept, it
+/// is quarantined (a retry cannot help: 409), and the next mail is answered.
+async fn an_oversized_mail_is_quarantined_unfetched(backend: Backend) {
+    let Some((dovecot, sink)) = mail_servers_or_skip() else {
+        return;
+    };
+    let server = Server::start_with_config(
+        backend,
+        config(&dovecot, &sink, "max_message_bytes = 100000"),
+    )
+    .await;
+    let attachment = "QUJD".repeat(60_000);
+    dovecot.deliver(&mail(
+        "big@example.org",
+        "big1@example.org",
+        "A large attachment",
+        "",
+        &format!("How long does shipping take?\r\n\r\n{attachment}"),
+    ));
+    ask(&dovecot, &sink, 0, "small@example.org", "s1@example.org").await;
+    assert_eq!(sink.received().len(), 1);
+    let list = server
+        .get_ok("/api/v1/channels/email/support/quarantine")
+        .await;
+    let mails = list["mails"].as_array().unwrap();
+    assert_eq!(mails.len(), 1, "{list}");
+    assert_eq!(mails[0]["message_id"], "big1@example.org");
+    assert!(
+        mails[0]["error"].as_str().unwrap().starts_with("too large"),
+        "{list}"
+    );
+    assert!(mails[0]["size"].as_u64().unwrap() < 1000, "{list}");
+    let id = mails[0]["id"].as_i64().unwrap();
+    let (status, body) = server
+        .post(
+            &format!("/api/v1/channels/email/support/quarantine/{id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }

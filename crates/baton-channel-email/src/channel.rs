@@ -11,7 +11,6 @@ use baton_store::{MailStatus, SeaStore, StoredMail};
 use crate::config::{EmailConfig, MailboxConfig};
 use crate::imap::{self, MailboxState, SharedState};
 use crate::inbound::Inbound;
-use crate::parse::ParseOptions;
 use crate::tls::Trust;
 
 /// The email channel of one host.
@@ -40,6 +39,8 @@ pub enum RetryError {
     NoMailbox(String),
     #[error("mail {0} is not quarantined in this mailbox")]
     NotQuarantined(i64),
+    #[error("mail {0} is over the size limit; only its header was kept, so a retry cannot help")]
+    TooLarge(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -55,7 +56,7 @@ impl Email {
             inbound: Inbound {
                 engine,
                 store,
-                options: ParseOptions::default(),
+                options: config.parse_options(),
                 pause_before_commit: Duration::from_millis(config.test_pause_before_commit_ms),
                 trust,
             },
@@ -158,6 +159,13 @@ impl Email {
             .await?
             .filter(|m| m.mailbox == name && m.status == MailStatus::Quarantined)
             .ok_or(RetryError::NotQuarantined(id))?;
-        Ok(self.inbound.handle(mailbox, &stored).await?)
+        if stored
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with(crate::inbound::TOO_LARGE))
+        {
+            return Err(RetryError::TooLarge(id));
+        }
+        Ok(self.inbound.handle(mailbox, stored.id, stored.raw).await?)
     }
 }

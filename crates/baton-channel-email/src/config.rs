@@ -13,6 +13,9 @@ pub struct EmailConfig {
     /// Automatic mails (the assistant's answers, handoff notices) to one address per
     /// hour; the next is not sent and an audit row says so. 0 means the default, 10.
     pub automatic_replies_per_hour: u32,
+    /// A larger mail is not fetched: its header is kept and it is quarantined. 0 means
+    /// the default, 50 MiB.
+    pub max_message_bytes: usize,
     /// PEM certificates of a private CA trusted beside the system's roots, for mail
     /// servers whose certificates it signs.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,6 +31,17 @@ fn is_zero(value: &u64) -> bool {
 }
 
 impl EmailConfig {
+    pub fn parse_options(&self) -> crate::parse::ParseOptions {
+        let defaults = crate::parse::ParseOptions::default();
+        match self.max_message_bytes {
+            0 => defaults,
+            max => crate::parse::ParseOptions {
+                max_message_bytes: max,
+                max_attachment_bytes: defaults.max_attachment_bytes.min(max),
+            },
+        }
+    }
+
     pub fn automatic_cap(&self) -> u64 {
         match self.automatic_replies_per_hour {
             0 => 10,

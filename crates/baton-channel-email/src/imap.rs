@@ -170,6 +170,73 @@ async fn secure(inbound: &Inbound, imap: &ImapConfig, tcp: TcpStream) -> Result<
     }
 }
 
+/// At most this many bytes of mail are fetched by one command.
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Batch {
+    Mails(Vec<u32>),
+    /// Over the size limit: only the header is fetched.
+    TooLarge(u32, u32),
+}
+
+/// `sizes` (UID, bytes) in UID order, cut into fetches of at most `BATCH` mails and
+/// `BATCH_BYTES` bytes (one larger mail alone), mails over `limit` on their own.
+fn batches(sizes: &[(u32, u32)], limit: usize) -> Vec<Batch> {
+    let mut out = Vec::new();
+    let mut current: Vec<u32> = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in sizes {
+        let too_large = usize::try_from(size).map_or(true, |s| s > limit);
+        if too_large {
+            if !current.is_empty() {
+                out.push(Batch::Mails(std::mem::take(&mut current)));
+                bytes = 0;
+            }
+            out.push(Batch::TooLarge(uid, size));
+            continue;
+        }
+        if !current.is_empty() && (current.len() >= BATCH || bytes + u64::from(size) > BATCH_BYTES)
+        {
+            out.push(Batch::Mails(std::mem::take(&mut current)));
+            bytes = 0;
+        }
+        current.push(uid);
+        bytes += u64::from(size);
+    }
+    if !current.is_empty() {
+        out.push(Batch::Mails(current));
+    }
+    out
+}
+
+fn uid_set(uids: &[u32]) -> String {
+    uids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `section` of each of `uids`: (UID, bytes).
+async fn fetch(
+    session: &mut Session<Box<dyn Io>>,
+    uids: &[u32],
+    section: &str,
+) -> Result<Vec<(u32, Vec<u8>)>, ReadError> {
+    let header = section.contains("HEADER");
+    Ok(session
+        .uid_fetch(uid_set(uids), format!("(UID {section})"))
+        .await?
+        .try_filter_map(|fetch| async move {
+            let bytes = if header { fetch.header() } else { fetch.body() };
+            Ok(fetch
+                .uid
+                .map(|uid| (uid, bytes.unwrap_or_default().to_vec())))
+        })
+        .try_collect()
+        .await?)
+}
+
 /// Selects the folder and handles every mail after the stored position, in UID order,
 /// moving the position past each one as it is handled.
 async fn fetch_new(
@@ -199,30 +266,67 @@ async fn fetch_new(
         .filter(|uid| *uid > last)
         .collect();
     uids.sort_unstable();
-    for batch in uids.chunks(BATCH) {
-        let set = batch
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut mails: Vec<(u32, Vec<u8>)> = session
-            .uid_fetch(&set, "(UID BODY.PEEK[])")
+    for chunk in uids.chunks(BATCH) {
+        // Sizes first: a mail over the limit is never fetched whole, and a batch holds
+        // at most BATCH_BYTES, so memory stays bounded whatever waits in the folder.
+        let mut sizes: Vec<(u32, u32)> = session
+            .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
             .await?
-            .try_filter_map(|fetch| async move {
-                Ok(fetch
-                    .uid
-                    .map(|uid| (uid, fetch.body().unwrap_or_default().to_vec())))
-            })
+            .try_filter_map(|fetch| async move { Ok(fetch.uid.zip(fetch.size)) })
             .try_collect()
             .await?;
-        mails.sort_unstable_by_key(|(uid, _)| *uid);
-        for (uid, raw) in mails {
-            let status = inbound.receive(mailbox, uid, &raw).await?;
-            if status == MailStatus::Quarantined {
-                tracing::warn!(mailbox = %mailbox.name, uid, "mail quarantined; going on");
+        sizes.sort_unstable();
+        for batch in batches(&sizes, inbound.options.max_message_bytes) {
+            match batch {
+                Batch::Mails(uids) => {
+                    let mut mails = fetch(session, &uids, "BODY.PEEK[]").await?;
+                    mails.sort_unstable_by_key(|(uid, _)| *uid);
+                    for (uid, raw) in mails {
+                        let status = inbound.receive(mailbox, uid, raw).await?;
+                        if status == MailStatus::Quarantined {
+                            tracing::warn!(mailbox = %mailbox.name, uid, "mail quarantined; going on");
+                        }
+                        store.set_email_cursor(&mailbox.name, validity, uid).await?;
+                    }
+                }
+                Batch::TooLarge(uid, size) => {
+                    let header = fetch(session, &[uid], "BODY.PEEK[HEADER]")
+                        .await?
+                        .into_iter()
+                        .next()
+                        .map(|(_, header)| header)
+                        .unwrap_or_default();
+                    inbound
+                        .receive_oversized(mailbox, uid, header, size)
+                        .await?;
+                    store.set_email_cursor(&mailbox.name, validity, uid).await?;
+                }
             }
-            store.set_email_cursor(&mailbox.name, validity, uid).await?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_bound_count_and_bytes_and_isolate_what_is_too_large() {
+        let mb = 1024 * 1024;
+        let sizes = [(1, 10), (2, 20 * mb), (3, 20 * mb), (4, 60 * mb), (5, 5)];
+        assert_eq!(
+            batches(&sizes, 50 * 1024 * 1024),
+            [
+                Batch::Mails(vec![1, 2]),
+                Batch::Mails(vec![3]),
+                Batch::TooLarge(4, 60 * mb),
+                Batch::Mails(vec![5]),
+            ]
+        );
+        let many: Vec<(u32, u32)> = (1..=60).map(|uid| (uid, 100)).collect();
+        let cut = batches(&many, 1000);
+        assert_eq!(cut.len(), 3);
+        assert_eq!(cut[0], Batch::Mails((1..=25).collect()));
+    }
 }

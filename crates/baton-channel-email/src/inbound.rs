@@ -9,7 +9,7 @@ use std::time::Duration;
 use baton_core::ids::ConversationId;
 use baton_engine::model::{Conversation, ConversationStatus, Visitor};
 use baton_engine::{Engine, StoreError};
-use baton_store::{EmailThread, MailOutcome, MailStatus, SeaStore, StoredMail, ThreadMessageId};
+use baton_store::{EmailThread, MailOutcome, MailStatus, SeaStore, ThreadMessageId};
 use chrono::Utc;
 use serde_json::json;
 
@@ -45,6 +45,9 @@ pub fn storage_id(raw: &[u8]) -> String {
         .map(|id| id.replace('\0', ""))
         .unwrap_or_else(|| crate::parse::derived_id(raw))
 }
+
+/// How the error of a mail quarantined for its size begins: retrying it cannot help.
+pub const TOO_LARGE: &str = "too large";
 
 pub fn kind_name(kind: Kind) -> &'static str {
     match kind {
@@ -84,30 +87,61 @@ impl Inbound {
         &self,
         mailbox: &MailboxConfig,
         uid: u32,
-        raw: &[u8],
+        raw: Vec<u8>,
     ) -> Result<MailStatus, StoreError> {
-        let stored = self
+        let (id, status) = self
             .store
-            .store_email(&mailbox.name, &storage_id(raw), uid, raw, Utc::now())
+            .store_email(&mailbox.name, &storage_id(&raw), uid, &raw, Utc::now())
             .await?;
-        if stored.status != MailStatus::Pending {
-            return Ok(stored.status);
+        if status != MailStatus::Pending {
+            return Ok(status);
         }
         if !self.pause_before_commit.is_zero() {
             tokio::time::sleep(self.pause_before_commit).await;
         }
-        match self.handle(mailbox, &stored).await {
+        match self.handle(mailbox, id, raw).await {
             Ok(status) => Ok(status),
             // A mail the store refuses (a value one database cannot hold, say) must not
             // hold up the mails behind it: it is quarantined with the error. When even
             // that fails the database is down, and the mailbox is read again later.
             Err(error) => {
                 let error = format!("handling failed: {error}");
-                tracing::warn!(mailbox = %mailbox.name, id = stored.id, %error, "mail quarantined");
-                self.quarantine(stored.id, &error).await?;
+                tracing::warn!(mailbox = %mailbox.name, id, %error, "mail quarantined");
+                self.quarantine(id, &error).await?;
                 Ok(MailStatus::Quarantined)
             }
         }
+    }
+
+    /// A mail over the size limit: only its header is fetched and kept, and it is
+    /// quarantined, so one huge mail can neither take the memory nor block the mailbox.
+    pub(crate) async fn receive_oversized(
+        &self,
+        mailbox: &MailboxConfig,
+        uid: u32,
+        header: Vec<u8>,
+        size: u32,
+    ) -> Result<MailStatus, StoreError> {
+        let (id, status) = self
+            .store
+            .store_email(
+                &mailbox.name,
+                &storage_id(&header),
+                uid,
+                &header,
+                Utc::now(),
+            )
+            .await?;
+        if status != MailStatus::Pending {
+            return Ok(status);
+        }
+        let error = format!(
+            "{TOO_LARGE}: {size} bytes, over the limit of {}; only its header is kept",
+            self.options.max_message_bytes
+        );
+        tracing::warn!(mailbox = %mailbox.name, id, %error, "mail quarantined");
+        self.quarantine(id, &error).await?;
+        Ok(MailStatus::Quarantined)
     }
 
     async fn quarantine(&self, id: i64, error: &str) -> Result<(), StoreError> {
@@ -133,13 +167,14 @@ impl Inbound {
     pub(crate) async fn handle(
         &self,
         mailbox: &MailboxConfig,
-        stored: &StoredMail,
+        id: i64,
+        raw: Vec<u8>,
     ) -> Result<MailStatus, StoreError> {
-        let mail = match self.parse(stored.raw.clone()).await {
+        let mail = match self.parse(raw).await {
             Ok(mail) => mail,
             Err(error) => {
-                tracing::warn!(mailbox = %mailbox.name, id = stored.id, %error, "mail quarantined");
-                self.quarantine(stored.id, &error).await?;
+                tracing::warn!(mailbox = %mailbox.name, id, %error, "mail quarantined");
+                self.quarantine(id, &error).await?;
                 return Ok(MailStatus::Quarantined);
             }
         };
@@ -149,7 +184,7 @@ impl Inbound {
         let class = classify(&mail, &ours);
         let found = self.find_conversation(mailbox, &mail).await?;
         if class.kind != Kind::Human {
-            return self.ignore(stored, &mail, &class, found).await;
+            return self.ignore(&mailbox.name, id, &mail, &class, found).await;
         }
         let conversation = self.conversation(mailbox, &mail, found).await?;
         let text = if mail.new_text.trim().is_empty() {
@@ -171,7 +206,7 @@ impl Inbound {
             .await?;
         self.store
             .finish_email(
-                stored.id,
+                id,
                 MailOutcome {
                     status: MailStatus::Done,
                     kind: Some(kind_name(class.kind)),
@@ -206,7 +241,8 @@ impl Inbound {
     /// `delivery_failed` on its conversation.
     async fn ignore(
         &self,
-        stored: &StoredMail,
+        mailbox: &str,
+        id: i64,
         mail: &InboundMail,
         class: &Classification,
         found: Option<ConversationId>,
@@ -223,7 +259,7 @@ impl Inbound {
                     Some(sent.conversation_id),
                     json!({
                         "channel": "email",
-                        "mailbox": stored.mailbox,
+                        "mailbox": mailbox,
                         "message_id": sent.outbox_message_id,
                         "email_message_id": original,
                         "to": sent.address,
@@ -234,12 +270,12 @@ impl Inbound {
                 .await?;
         }
         tracing::info!(
-            mailbox = %stored.mailbox, id = stored.id, kind = kind_name(class.kind),
+            mailbox, id, kind = kind_name(class.kind),
             reason = %class.reason, "mail recorded, not answered"
         );
         self.store
             .finish_email(
-                stored.id,
+                id,
                 MailOutcome {
                     status: MailStatus::Ignored,
                     kind: Some(kind_name(class.kind)),

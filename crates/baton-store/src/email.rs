@@ -266,7 +266,7 @@ impl SeaStore {
     }
 
     /// Keeps `raw` as mail `message_id` of `mailbox`, or finds the copy already kept: a
-    /// mail fetched again after a crash is stored once.
+    /// mail fetched again after a crash is stored once. Its id and status.
     pub async fn store_email(
         &self,
         mailbox: &str,
@@ -274,7 +274,7 @@ impl SeaStore {
         uid: u32,
         raw: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<StoredMail> {
+    ) -> Result<(i64, MailStatus)> {
         mail::Entity::insert(mail::ActiveModel {
             mailbox: Set(mailbox.to_owned()),
             message_id: Set(message_id.to_owned()),
@@ -288,13 +288,17 @@ impl SeaStore {
         .exec(&self.db)
         .await
         .map_err(backend)?;
+        // Not the raw bytes again: the caller has them.
         mail::Entity::find()
+            .select_only()
+            .columns([mail::Column::Id, mail::Column::Status])
             .filter(mail::Column::Mailbox.eq(mailbox))
             .filter(mail::Column::MessageId.eq(message_id))
+            .into_tuple::<(i64, String)>()
             .one(&self.db)
             .await
             .map_err(backend)?
-            .map(StoredMail::from)
+            .map(|(id, status)| (id, MailStatus::parse(&status)))
             .ok_or_else(|| {
                 backend(sea_orm::DbErr::RecordNotFound(format!(
                     "email {mailbox}/{message_id}"

@@ -139,6 +139,7 @@ fn retry_error(error: RetryError) -> ApiError {
         RetryError::NoMailbox(_) | RetryError::NotQuarantined(_) => {
             ApiError::NotFound(error.to_string())
         }
+        RetryError::TooLarge(_) => ApiError::Conflict(error.to_string()),
         RetryError::Store(error) => error.into(),
     }
 }
@@ -182,7 +183,8 @@ pub struct RetryResult {
 #[utoipa::path(post, path = "/api/v1/channels/email/{name}/quarantine/{id}/retry", tag = "channels",
     params(("name" = String, Path, description = "The mailbox's name"),
         ("id" = i64, Path, description = "The quarantined mail's id")),
-    responses((status = 200, body = RetryResult), (status = 404, body = baton_http::ErrorBody)),
+    responses((status = 200, body = RetryResult), (status = 404, body = baton_http::ErrorBody),
+        (status = 409, body = baton_http::ErrorBody, description = "over the size limit")),
     security(("bearer" = [])))]
 pub(crate) async fn retry(
     State(state): State<AppState>,
