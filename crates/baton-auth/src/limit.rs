@@ -44,15 +44,37 @@ const MAX_KEYS: usize = 100_000;
 /// one limiter algorithm of the server: sign-in failures count on it, and so do the
 /// per-address request limits at the HTTP edge.
 ///
-/// Memory is bounded by `max_keys` keys of at most `limit` instants each; when the table
-/// is full and pruning frees nothing, a new key goes uncounted (fail open: the limit is
-/// a brake on abuse, not a gate that a flood of addresses may close for everyone).
+/// Events closer together than `grain` share one entry, so a key costs at most
+/// `window / grain` entries whatever its limit (the request limits allow hundreds a
+/// minute); a zero grain keeps every instant (sign-in, a handful per window). Memory is
+/// bounded by `max_keys` keys; when the table is full and pruning frees nothing, a new key
+/// goes uncounted (fail open: the limit is a brake on abuse, not a gate that a flood of
+/// addresses may close for everyone).
 #[derive(Debug)]
 pub struct SlidingWindow {
     limit: usize,
     window: Duration,
+    grain: Duration,
     max_keys: usize,
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    logs: Mutex<HashMap<String, Log>>,
+}
+
+/// Instants with how many events each stands for, oldest first.
+#[derive(Debug, Default)]
+struct Log {
+    entries: VecDeque<(Instant, usize)>,
+    total: usize,
+}
+
+impl Log {
+    fn prune(&mut self, now: Instant, window: Duration) {
+        while let Some(&(t, n)) = self.entries.front()
+            && now.saturating_duration_since(t) >= window
+        {
+            self.entries.pop_front();
+            self.total -= n;
+        }
+    }
 }
 
 impl SlidingWindow {
@@ -60,83 +82,109 @@ impl SlidingWindow {
         SlidingWindow {
             limit,
             window,
+            grain: Duration::ZERO,
             max_keys,
-            events: Mutex::new(HashMap::new()),
+            logs: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Events within `grain` of the previous entry share it (see the type's comment).
+    pub fn with_grain(mut self, grain: Duration) -> Self {
+        self.grain = grain;
+        self
     }
 
     /// Whether another event for `key` fits at `now`, without counting one.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Limited> {
-        let Ok(mut events) = self.events.lock() else {
+        let Ok(mut logs) = self.logs.lock() else {
             return Ok(());
         };
-        self.wait(&mut events, key, now)
+        self.wait(&mut logs, key, now)
     }
 
     /// Counts an event for `key` at `now`.
     pub fn record(&self, key: &str, now: Instant) {
-        let Ok(mut events) = self.events.lock() else {
+        let Ok(mut logs) = self.logs.lock() else {
             return;
         };
-        self.push(&mut events, key, now);
+        self.push(&mut logs, key, now);
     }
 
     /// Counts an event for `key` if it fits, else refuses it uncounted (so a client
     /// that keeps hammering is free again once the window passes its counted events).
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), Limited> {
-        let Ok(mut events) = self.events.lock() else {
+        let Ok(mut logs) = self.logs.lock() else {
             return Ok(());
         };
-        self.wait(&mut events, key, now)?;
-        self.push(&mut events, key, now);
+        self.wait(&mut logs, key, now)?;
+        self.push(&mut logs, key, now);
         Ok(())
     }
 
     /// Forgets `key`'s events.
     pub fn forget(&self, key: &str) {
-        if let Ok(mut events) = self.events.lock() {
-            events.remove(key);
+        if let Ok(mut logs) = self.logs.lock() {
+            logs.remove(key);
         }
     }
 
     fn wait(
         &self,
-        events: &mut HashMap<String, VecDeque<Instant>>,
+        logs: &mut HashMap<String, Log>,
         key: &str,
         now: Instant,
     ) -> Result<(), Limited> {
-        let Some(times) = events.get_mut(key) else {
+        let Some(log) = logs.get_mut(key) else {
             return Ok(());
         };
-        prune(times, now, self.window);
-        if times.len() >= self.limit
-            && let Some(oldest) = times.get(times.len() - self.limit)
-        {
-            let wait = (*oldest + self.window).saturating_duration_since(now);
-            // Round up: "retry after 0 s" would invite an immediate refused retry.
-            return Err(Limited {
-                retry_after: Duration::from_secs(wait.as_secs() + 1),
-            });
+        log.prune(now, self.window);
+        if log.total < self.limit {
+            return Ok(());
         }
-        Ok(())
+        // Free once enough of the oldest events leave that one more fits.
+        let mut must_leave = log.total + 1 - self.limit;
+        let mut free_at = now;
+        for &(t, n) in &log.entries {
+            free_at = t + self.window;
+            must_leave = must_leave.saturating_sub(n);
+            if must_leave == 0 {
+                break;
+            }
+        }
+        let wait = free_at.saturating_duration_since(now);
+        // Round up: "retry after 0 s" would invite an immediate refused retry.
+        Err(Limited {
+            retry_after: Duration::from_secs(wait.as_secs() + 1),
+        })
     }
 
-    fn push(&self, events: &mut HashMap<String, VecDeque<Instant>>, key: &str, now: Instant) {
-        if events.len() >= self.max_keys && !events.contains_key(key) {
+    fn push(&self, logs: &mut HashMap<String, Log>, key: &str, now: Instant) {
+        if logs.len() >= self.max_keys && !logs.contains_key(key) {
             let window = self.window;
-            events.retain(|_, times| {
-                prune(times, now, window);
-                !times.is_empty()
+            logs.retain(|_, log| {
+                log.prune(now, window);
+                log.total > 0
             });
-            if events.len() >= self.max_keys {
+            if logs.len() >= self.max_keys {
                 return;
             }
         }
-        let times = events.entry(key.to_owned()).or_default();
-        times.push_back(now);
-        // Only the newest `limit` instants decide; older ones are dead weight.
-        while times.len() > self.limit.max(1) {
-            times.pop_front();
+        let log = logs.entry(key.to_owned()).or_default();
+        match log.entries.back_mut() {
+            Some((t, n))
+                if !self.grain.is_zero() && now.saturating_duration_since(*t) < self.grain =>
+            {
+                *n += 1;
+            }
+            _ => log.entries.push_back((now, 1)),
+        }
+        log.total += 1;
+        // Entries the decision can no longer need: `limit` newer events remain without them.
+        while let Some(&(_, n)) = log.entries.front()
+            && log.total - n >= self.limit.max(1)
+        {
+            log.entries.pop_front();
+            log.total -= n;
         }
     }
 }
@@ -169,9 +217,7 @@ impl SignInLimiter {
     /// Whether an attempt for `account` from `address` may go ahead at `now`.
     pub fn check(&self, account: &str, address: Option<&str>, now: Instant) -> Result<(), Limited> {
         let by_account = self.accounts.check(&Self::account_key(account), now);
-        let by_address = self
-            .addresses
-            .check(address.unwrap_or("unknown"), now);
+        let by_address = self.addresses.check(address.unwrap_or("unknown"), now);
         match (by_account, by_address) {
             (Ok(()), Ok(())) => Ok(()),
             (Err(a), Err(b)) => Err(a.max(b)),
@@ -189,15 +235,6 @@ impl SignInLimiter {
     pub fn succeeded(&self, account: &str, now: Instant) {
         let _ = now;
         self.accounts.forget(&Self::account_key(account));
-    }
-}
-
-fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times
-        .front()
-        .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-    {
-        times.pop_front();
     }
 }
 
@@ -286,5 +323,22 @@ mod window_tests {
         assert!(window.hit("c", t0).is_ok());
         assert!(window.hit("c", t0).is_ok());
         assert!(window.hit("a", t0).is_err());
+    }
+
+    #[test]
+    fn a_grain_coalesces_events_and_still_counts_them_all() {
+        let window =
+            SlidingWindow::new(3, Duration::from_secs(60), 10).with_grain(Duration::from_secs(1));
+        let t0 = Instant::now();
+        for ms in [0, 100, 200] {
+            assert!(window.hit("a", t0 + Duration::from_millis(ms)).is_ok());
+        }
+        assert_eq!(
+            window.hit("a", t0 + Duration::from_secs(30)),
+            Err(Limited {
+                retry_after: Duration::from_secs(31)
+            })
+        );
+        assert!(window.hit("a", t0 + Duration::from_secs(60)).is_ok());
     }
 }
