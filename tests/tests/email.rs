@@ -540,7 +540,8 @@ both!(
     conversation_by_mail,
     crash_between_fetch_and_commit,
     automatic_mails_are_capped,
-    an_oversized_mail_is_quarantined_unfetched
+    an_oversized_mail_is_quarantined_unfetched,
+    threading_without_headers
 );
 
 /// Automatic mails to one address stop at the cap, with an audit row: a loop with a
@@ -685,4 +686,80 @@ async fn an_oversized_mail_is_quarantined_unfetched(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
+
+/// A client that drops In-Reply-To and References still threads: by the reply address
+/// `support+cN@…`, then by the `[#cN]` subject tag. A reply to a closed conversation
+/// opens the next one in the same mail thread, answered threaded.
+async fn threading_without_headers(backend: Backend) {
+    let Some((dovecot, sink)) = mail_servers_or_skip() else {
+        return;
+    };
+    let server = Server::start_with_config(backend, config(&dovecot, &sink, "")).await;
+    let first = ask(&dovecot, &sink, 0, "ida@example.org", "i1@example.org").await;
+    let id = email_conversations(&server).await[0]["id"]
+        .as_i64()
+        .unwrap();
+
+    // By the reply address only.
+    let raw = format!(
+        "From: Ida <ida@example.org>\r\nTo: support+c{id}@example.test\r\nSubject: shipping\r\n\
+         Message-ID: <i2@example.org>\r\n\r\nAnd how do I return an item?\r\n"
+    );
+    dovecot.deliver(raw.as_bytes());
+    sink.wait_for(2, WAIT).await;
+    // By the subject tag only.
+    dovecot.deliver(&mail(
+        "ida@example.org",
+        "i3@example.org",
+        &format!("Re: Shipping [#c{id}]"),
+        "",
+        "How long does shipping take to Europe?",
+    ));
+    sink.wait_for(3, WAIT).await;
+    let conversations = email_conversations(&server).await;
+    assert_eq!(conversations.len(), 1, "{conversations:#?}");
+    let visitor: Vec<String> = messages(&server, id)
+        .await
+        .iter()
+        .filter(|m| m["author"] == "visitor")
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(visitor.len(), 3, "{visitor:?}");
+
+    // Closed, then the customer writes again in the thread.
+    let (status, body) = server
+        .post(&format!("/api/v1/conversations/{id}/close"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ours = header(&first, "Message-ID").unwrap();
+    dovecot.deliver(&mail(
+        "ida@example.org",
+        "i4@example.org",
+        "Re: Shipping",
+        &format!("In-Reply-To: {ours}\r\nReferences: <i1@example.org> {ours}\r\n"),
+        "One more question: how do I return an item?",
+    ));
+    let received = sink.wait_for(4, WAIT).await;
+    let answer = &received[3];
+    assert_eq!(
+        header(answer, "In-Reply-To").as_deref(),
+        Some("<i4@example.org>")
+    );
+    assert!(
+        header(answer, "References")
+            .unwrap()
+            .starts_with("<i1@example.org>")
+    );
+    let conversations = email_conversations(&server).await;
+    assert_eq!(conversations.len(), 2, "{conversations:#?}");
+    let next = conversations
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .find(|c| *c != id)
+        .unwrap();
+    assert_eq!(server.conversation(next).await["status"], "open");
+    assert_eq!(server.conversation(id).await["status"], "closed");
+    let subject = header(answer, "Subject").unwrap();
+    assert!(subject.ends_with(&format!("[#c{next}]")), "{subject}");
 }

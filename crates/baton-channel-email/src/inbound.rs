@@ -145,22 +145,7 @@ impl Inbound {
     }
 
     async fn quarantine(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        self.store
-            .finish_email(
-                id,
-                MailOutcome {
-                    status: MailStatus::Quarantined,
-                    kind: None,
-                    reason: None,
-                    error: Some(error),
-                    full_text: None,
-                    sender: None,
-                    subject: None,
-                    attachments: None,
-                    conversation_id: None,
-                },
-            )
-            .await
+        self.store.quarantine_email(id, error).await
     }
 
     /// Handles a stored mail (pending, or quarantined and retried on request).

@@ -351,6 +351,26 @@ impl SeaStore {
         Ok(())
     }
 
+    /// Quarantines mail `id` with `error`, unless it was handled meanwhile (by another
+    /// host reading the same mailbox): a late failure never hides a done mail.
+    pub async fn quarantine_email(&self, id: i64, error: &str) -> Result<()> {
+        mail::Entity::update_many()
+            .col_expr(
+                mail::Column::Status,
+                Expr::value(MailStatus::Quarantined.as_str()),
+            )
+            .col_expr(mail::Column::Error, Expr::value(no_nul(error)))
+            .filter(mail::Column::Id.eq(id))
+            .filter(mail::Column::Status.is_in([
+                MailStatus::Pending.as_str(),
+                MailStatus::Quarantined.as_str(),
+            ]))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// The mailbox's mails with `status`, oldest first.
     pub async fn email_mails(
         &self,
