@@ -129,6 +129,17 @@ impl Staff {
         }
     }
 
+    /// 403 unless the user has a paid seat: only they hold and answer conversations.
+    pub fn require_paid_seat(&self) -> Result<(), ApiError> {
+        if self.0.seat.is_paid() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "holding or answering a conversation needs a paid (sales or service) seat",
+            ))
+        }
+    }
+
     /// 403 unless the user acts on themselves or is an admin.
     pub fn require_self_or_admin(&self, user: i64) -> Result<(), ApiError> {
         if self.0.id.0 == user || self.0.has(Permission::Admin) {

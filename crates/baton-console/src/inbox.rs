@@ -564,6 +564,9 @@ async fn refused(
 
 /// Claim is atomic in the store; the loser is told who has it now.
 async fn claim(State(console): State<Console>, who: SignedIn, Path(id): Path<i64>) -> Response {
+    if let Err(refusal) = who.require_paid_seat() {
+        return refusal;
+    }
     match console
         .engine()
         .claim(ConversationId(id), who.user.id)
@@ -608,6 +611,9 @@ async fn reply(
     Path(id): Path<i64>,
     form: Form,
 ) -> Response {
+    if let Err(refusal) = who.require_paid_seat() {
+        return refusal;
+    }
     let text = form.get("text");
     if text.len() > baton_http::MAX_TEXT_BYTES {
         return error_page(

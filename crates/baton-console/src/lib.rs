@@ -19,6 +19,7 @@ mod handoff;
 mod home;
 mod inbox;
 mod page;
+mod pages;
 mod people;
 mod sign_in;
 mod system;
@@ -34,6 +35,7 @@ use baton_engine::Engine;
 use baton_workflows::Definition;
 
 pub use page::not_found_page;
+pub use pages::pages;
 
 /// What the console shows that the host owns: plugins and workflow templates.
 pub trait Catalog: Send + Sync + std::fmt::Debug {

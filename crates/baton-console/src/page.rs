@@ -70,6 +70,20 @@ impl SignedIn {
         }
     }
 
+    /// A 403 page unless the user has a paid seat (as the API's claim and reply).
+    // The refusal is the handler's whole response: boxing it would buy nothing.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn require_paid_seat(&self) -> Result<(), Response> {
+        if self.user.seat.is_paid() {
+            Ok(())
+        } else {
+            Err(error_page(
+                StatusCode::FORBIDDEN,
+                "Holding or answering a conversation needs a paid (sales or service) seat.",
+            ))
+        }
+    }
+
     /// A 403 page unless the user is an admin.
     // The refusal is the handler's whole response: boxing it would buy nothing.
     #[allow(clippy::result_large_err)]

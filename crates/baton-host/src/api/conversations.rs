@@ -186,14 +186,17 @@ pub(crate) async fn get_one(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/claim", tag = "conversations",
     params(("id" = i64, Path)),
-    responses((status = 200, body = ConversationDto), (status = 409, body = baton_http::ErrorBody)),
+    responses((status = 200, body = ConversationDto),
+        (status = 403, body = baton_http::ErrorBody, description = "The caller has no paid seat"),
+        (status = 409, body = baton_http::ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn claim(
     State(state): State<AppState>,
-    Staff(user): Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ConversationDto>, ApiError> {
-    let conversation = state.engine.claim(ConversationId(id), user.id).await?;
+    staff.require_paid_seat()?;
+    let conversation = state.engine.claim(ConversationId(id), staff.0.id).await?;
     Ok(ApiJson(conversation.into()))
 }
 
@@ -299,14 +302,17 @@ pub(crate) async fn list_messages(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
     params(("id" = i64, Path)), request_body = StaffMessage,
-    responses((status = 201, body = MessageDto), (status = 409, body = baton_http::ErrorBody)),
+    responses((status = 201, body = MessageDto),
+        (status = 403, body = baton_http::ErrorBody, description = "The caller has no paid seat"),
+        (status = 409, body = baton_http::ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn reply(
     State(state): State<AppState>,
-    Staff(user): Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<StaffMessage>,
 ) -> Result<(StatusCode, ApiJson<MessageDto>), ApiError> {
+    staff.require_paid_seat()?;
     if body.text.len() > MAX_TEXT_BYTES {
         return Err(ApiError::TooLarge(
             Some("text".into()),
@@ -315,7 +321,7 @@ pub(crate) async fn reply(
     }
     let message = state
         .engine
-        .staff_reply(ConversationId(id), user.id, &body.text)
+        .staff_reply(ConversationId(id), staff.0.id, &body.text)
         .await?;
     Ok((StatusCode::CREATED, ApiJson(message.into())))
 }
