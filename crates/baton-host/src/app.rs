@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use baton_engine::Engine;
-use baton_http::MAX_BODY_BYTES;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -29,6 +28,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Dispatcher,
     /// The email channel's mailboxes: read by `serve`, shown by the channels API.
     pub email: baton_channel_email::Email,
+    /// The abuse limits at the HTTP edge (`[limits]`).
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 /// Every route of the server. Tests call it in-process; `serve` puts it on a socket.
@@ -58,7 +59,11 @@ pub fn router(state: AppState) -> Router {
             }),
         }))
         .fallback(api::ops::not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            crate::limits::enforce,
+        ))
+        .layer(DefaultBodyLimit::max(state.limits.config().max_body_bytes))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -70,11 +75,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::spawn(state.webhooks.clone().run());
     state.email.spawn();
-    // Connection info gives the sign-in rate limit the client's address.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    // The server gives each request its peer's address for the rate limits.
+    let limits = state.limits.clone();
+    crate::server::run(listener, router(state), limits.config(), shutdown).await
 }

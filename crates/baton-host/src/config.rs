@@ -35,6 +35,9 @@ pub struct Config {
     /// The email channel: `[[email.mailboxes]]`.
     #[serde(default)]
     pub email: baton_channel_email::EmailConfig,
+    /// Abuse limits at the HTTP edge.
+    #[serde(default)]
+    pub limits: crate::limits::LimitsConfig,
 }
 
 /// `[agent]`: which customer agent answers visitors.
@@ -234,6 +237,7 @@ impl Default for Config {
             agent: AgentConfig::default(),
             webhooks: crate::webhooks::WebhooksConfig::default(),
             email: baton_channel_email::EmailConfig::default(),
+            limits: crate::limits::LimitsConfig::default(),
         }
     }
 }
@@ -256,6 +260,7 @@ impl fmt::Debug for Config {
             .field("webhooks", &self.webhooks)
             // Mailbox passwords are redacted by their own Debug.
             .field("email", &self.email)
+            .field("limits", &self.limits)
             // Plugin configs hold tokens and secrets: names and files only.
             .field(
                 "plugins",
@@ -300,7 +305,8 @@ pub struct ConfigError {
 }
 
 /// The top-level keys of [`Config`], as environment variables may name them.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
+    "limits",
     "email",
     "webhooks",
     "agent",
@@ -362,6 +368,9 @@ impl Config {
                 "auth.session_idle_seconds",
                 "session lifetimes are at least one second".into(),
             );
+        }
+        if let Some((key, reason)) = self.limits.invalid() {
+            return bad(key, reason);
         }
         if self.http.addr.parse::<SocketAddr>().is_err() {
             return bad(

@@ -180,5 +180,6 @@ pub fn build(config: &Config, store: SeaStore) -> anyhow::Result<AppState> {
         templates: Arc::new(templates),
         plugins: Arc::new(plugins),
         auth,
+        limits: Arc::new(crate::limits::Limits::new(config.limits.clone())),
     })
 }
