@@ -12,6 +12,8 @@
 //! `baton-load sign-in` is another run: `GET /healthz` latency alone and during a burst
 //! of concurrent password sign-ins ([`sign_in`]). `baton-load fanout`: one handoff
 //! reaching 1 vs 1,000 staff streams, and memory per idle stream ([`fanout`]).
+//! `baton-load idle-streams`: memory per idle visitor stream and request p99 with
+//! 10,000 held ([`idle`]).
 #![allow(clippy::print_stdout)] // a command-line tool: stdout is its report
 
 use std::io::{BufRead, BufReader};
@@ -32,6 +34,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 
 mod fanout;
+mod idle;
 mod sign_in;
 mod webhooks;
 
@@ -74,6 +77,8 @@ enum Run {
     /// The pipeline's rate with one webhook subscriber vs none, and the first attempts'
     /// latency after commit.
     Webhooks(webhooks::WebhooksArgs),
+    /// Memory per idle visitor stream, and request p99 with 10,000 of them held vs none.
+    IdleStreams(idle::IdleArgs),
 }
 
 const TOKEN: &str = "load-run-owner-token-0123456789";
@@ -99,6 +104,12 @@ fn main() -> Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(webhooks::run(webhooks));
+        }
+        Some(Run::IdleStreams(idle)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(idle::run(idle));
         }
         None => {}
     }
@@ -312,6 +323,14 @@ fn start_binary(binary: &Path, (url, schema): &(String, Option<String>)) -> Resu
         .env("BATON_BOOTSTRAP_TOKEN", TOKEN)
         .env("BATON_KB__DIR", kb)
         .env("RUST_LOG", "error")
+        // One loopback address drives a whole site's traffic: the edge limits, sized for
+        // one client each, would measure themselves.
+        .env("BATON_LIMITS__MAX_CONNECTIONS", "30000")
+        .env("BATON_LIMITS__MAX_STREAMS", "30000")
+        .env("BATON_LIMITS__STREAMS_PER_ADDRESS", "30000")
+        .env("BATON_LIMITS__CONVERSATIONS_PER_MINUTE_PER_ADDRESS", "10000000")
+        .env("BATON_LIMITS__MESSAGES_PER_MINUTE_PER_ADDRESS", "10000000")
+        .env("BATON_LIMITS__WEBHOOKS_PER_MINUTE_PER_ADDRESS", "10000000")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let Some(schema) = schema {
