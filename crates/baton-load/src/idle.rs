@@ -154,8 +154,14 @@ pub(crate) async fn run(args: IdleArgs) -> Result<()> {
     );
     let line = |label: &str, none: &[Duration], held: &[Duration]| {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        let (n50, n99) = (percentile(none.to_vec(), 0.5), percentile(none.to_vec(), 0.99));
-        let (h50, h99) = (percentile(held.to_vec(), 0.5), percentile(held.to_vec(), 0.99));
+        let (n50, n99) = (
+            percentile(none.to_vec(), 0.5),
+            percentile(none.to_vec(), 0.99),
+        );
+        let (h50, h99) = (
+            percentile(held.to_vec(), 0.5),
+            percentile(held.to_vec(), 0.99),
+        );
         println!(
             "{label:>28}: none held p50 {:.2} ms p99 {:.2} ms | {} held p50 {:.2} ms p99 {:.2} ms | p99 ratio {:.2}x (goal <= 2x)",
             ms(n50),

@@ -328,7 +328,10 @@ fn start_binary(binary: &Path, (url, schema): &(String, Option<String>)) -> Resu
         .env("BATON_LIMITS__MAX_CONNECTIONS", "30000")
         .env("BATON_LIMITS__MAX_STREAMS", "30000")
         .env("BATON_LIMITS__STREAMS_PER_ADDRESS", "30000")
-        .env("BATON_LIMITS__CONVERSATIONS_PER_MINUTE_PER_ADDRESS", "10000000")
+        .env(
+            "BATON_LIMITS__CONVERSATIONS_PER_MINUTE_PER_ADDRESS",
+            "10000000",
+        )
         .env("BATON_LIMITS__MESSAGES_PER_MINUTE_PER_ADDRESS", "10000000")
         .env("BATON_LIMITS__WEBHOOKS_PER_MINUTE_PER_ADDRESS", "10000000")
         .stdout(Stdio::piped())
