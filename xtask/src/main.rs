@@ -30,7 +30,9 @@ const TASKS: &[(&str, &str)] = &[
         "load",
         "release build, then the HTTP pipeline vs raw store writes in one run (args go to baton-load, e.g. --database postgres); \
          `load sign-in [--requests 400] [--interval-ms 10] [--concurrency 20]`: GET /healthz latency alone vs during concurrent password sign-ins; \
-         `load fanout [--streams 1000] [--rounds 20]`: one handoff reaching 1 vs 1,000 staff streams, memory per idle stream",
+         `load fanout [--streams 1000] [--rounds 20]`: one handoff reaching 1 vs 1,000 staff streams, memory per idle stream; \
+         `load idle-streams [--streams 10000]`: memory per idle visitor stream and request p99 while they are held; \
+         `load webhooks`: the pipeline with one webhook subscriber vs none",
     ),
     (
         "bench",
