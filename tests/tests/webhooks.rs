@@ -705,7 +705,11 @@ async fn every_event_type_arrives_verified_with_its_data(server: Server) {
     let ticket_id = ticket["data"]["ticket_id"].clone();
     assert!(ticket_id.is_i64(), "{ticket}");
     assert_eq!(handoff["data"]["ticket_id"], ticket_id, "{handoff}");
-    let updates: Vec<(&str, &str)> = of_type(&events, "ticket.updated")
+    // Deliveries may arrive out of order (batches go out concurrently); the sequence
+    // orders them.
+    let mut by_sequence = events.clone();
+    by_sequence.sort_by_key(|e| e["data"]["sequence"].as_i64());
+    let updates: Vec<(&str, &str)> = of_type(&by_sequence, "ticket.updated")
         .iter()
         .map(|e| {
             assert_eq!(e["data"]["ticket_id"], ticket_id, "{e}");
@@ -747,8 +751,6 @@ async fn every_event_type_arrives_verified_with_its_data(server: Server) {
     let mut sorted = sequences.clone();
     sorted.sort_unstable();
     assert_eq!(sorted, (1..=events.len() as i64).collect::<Vec<_>>());
-    let mut by_sequence = events.clone();
-    by_sequence.sort_by_key(|e| e["data"]["sequence"].as_i64());
     let order: Vec<&str> = by_sequence
         .iter()
         .map(|e| e["type"].as_str().unwrap())

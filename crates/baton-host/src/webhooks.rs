@@ -72,6 +72,9 @@ const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 3600);
 const BATCH: u64 = 256;
 const BATCHES_IN_FLIGHT: usize = 4;
 
+/// How long the dispatcher waits after a commit before claiming what it made due.
+const LINGER: Duration = Duration::from_millis(10);
+
 /// A new signing secret: `whsec_` and 24 random bytes in base64, as the spec suggests.
 pub fn new_secret() -> String {
     let bytes: [u8; 24] = rand::rng().random();
@@ -243,14 +246,21 @@ impl Dispatcher {
                 }
                 Err(error) => tracing::warn!(%error, stage = "webhooks", "claiming failed"),
             }
-            tokio::select! {
+            let committed = tokio::select! {
                 received = events.recv() => {
                     if matches!(received, Err(broadcast::error::RecvError::Closed)) {
                         tokio::time::sleep(sweep).await;
                     }
+                    true
                 }
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(sweep) => {}
+                () = self.wake.notified() => false,
+                () = tokio::time::sleep(sweep) => false,
+            };
+            if committed {
+                // Under load, commits come in runs: waiting a moment claims a run with
+                // one claim and records it with one transaction, instead of a claim and
+                // a recording per commit competing with the commits for the database.
+                tokio::time::sleep(LINGER).await;
             }
             // One claim serves every commit that happened meanwhile.
             while !matches!(

@@ -257,6 +257,15 @@ fn start(binary: &Path, (url, schema): &(String, Option<String>)) -> Result<Serv
         .env("BATON_KB__DIR", kb)
         .env("BATON_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
         .env("RUST_LOG", "error")
+        // One loopback address drives the whole load: the per-address edge limits would
+        // measure themselves (as in `start_binary`).
+        .env("BATON_LIMITS__MAX_CONNECTIONS", "30000")
+        .env(
+            "BATON_LIMITS__CONVERSATIONS_PER_MINUTE_PER_ADDRESS",
+            "10000000",
+        )
+        .env("BATON_LIMITS__MESSAGES_PER_MINUTE_PER_ADDRESS", "10000000")
+        .env("BATON_LIMITS__WEBHOOKS_PER_MINUTE_PER_ADDRESS", "10000000")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     if let Some(schema) = schema {
