@@ -643,6 +643,7 @@ async function audit() {
     await visit(page, "workflow", `/console/workflows/${workflowId}`);
     await visit(page, "audit", "/console/audit");
     await visit(page, "plugins", "/console/plugins");
+    await visit(page, "webhooks", "/console/webhooks");
     await visit(page, "agent", "/console/agent");
     await visit(page, "account", "/account/password");
     await visit(page, "not-found-signed-in", "/console/no/such/page", { status: 404 });

@@ -320,6 +320,14 @@ async fn every_console_page_passes_axe_and_fits_375_px() {
     // Something for the audit log to list: a handoff.
     let visitor = server.visitor().await;
     visitor.say_expect_handoff("I want a refund").await;
+    // Something for the webhooks page to list (its deliveries fail: nothing answers there from this machine).
+    let (status, hook) = server
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://93.184.215.14/baton", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
 
     let report = console_script(
         &browser,

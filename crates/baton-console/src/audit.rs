@@ -27,18 +27,25 @@ pub(crate) fn routes() -> Router<Console> {
 const PAGE: u64 = 50;
 
 /// The kinds the store writes, with their names here, in the order the filter offers them.
-const KINDS: [(&str, &str); 11] = [
+const KINDS: [(&str, &str); 18] = [
     ("handoff", "Handoff"),
     ("assignment", "Assignment"),
     ("rerouted", "Re-routed"),
     ("requeued", "Back to the queue"),
+    ("handed_back", "Handed back to the assistant"),
     ("closed", "Closed"),
+    ("reopened", "Reopened"),
     ("settings_changed", "Settings changed"),
     ("agent_state", "Agent switch"),
     ("user_changed", "User changed"),
     ("workflow_step", "Workflow step"),
     ("workflow_unassigned", "Workflow left it unassigned"),
     ("delivery_failed", "Delivery failed"),
+    ("email_automatic_capped", "Automatic mails capped"),
+    ("webhook_created", "Webhook subscribed"),
+    ("webhook_deleted", "Webhook removed"),
+    ("webhook_disabled", "Webhook disabled"),
+    ("webhook_replayed", "Webhook replayed"),
 ];
 
 #[derive(Debug, Deserialize, Default)]
