@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use baton_e2e::console::{get_page, signed_in_owner};
 use baton_e2e::mail::{Dovecot, Received, SmtpSink, mail_servers_or_skip};
 use baton_e2e::{
     AVAILABLE_MSG, Backend, Process, Server, StatusCode, baton_command, postgres_url_or_skip,
@@ -253,6 +254,18 @@ async fn conversation_by_mail(backend: Backend) {
     assert_eq!(mails[2]["from"], "Customer <ann@example.org>");
     let whole = mails[2]["text"].as_str().unwrap();
     assert!(whole.contains("> I want to talk to a person"), "{whole}");
+    // And on the inbox's conversation page, beside the trimmed transcript.
+    let cookie = signed_in_owner(&server).await;
+    let page = get_page(&server, &format!("/console/inbox/{id}"), Some(&cookie)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Mails as received"), "{html}");
+    let whole_on_page = html
+        .split("<pre class=\"mail-text\">")
+        .skip(1)
+        .filter_map(|rest| rest.split("</pre>").next())
+        .any(|mail| mail.contains("wrote:") && mail.contains("I want to talk to a person"));
+    assert!(whole_on_page, "the quoted history is on the page: {html}");
 
     // Asking for a person hands off, and the available message goes out by mail.
     dovecot.deliver(&mail(

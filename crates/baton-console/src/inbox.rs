@@ -364,7 +364,18 @@ pub(crate) struct ConversationView {
     pub(crate) seated: Vec<Choice>,
     /// Teams to reassign to: a member takes it under the routing rules.
     pub(crate) teams: Vec<Choice>,
+    /// An email conversation's mails as received (its messages hold the new text only).
+    pub(crate) mails: Vec<MailView>,
     pub(crate) problem: Problem,
+}
+
+pub(crate) struct MailView {
+    pub(crate) from: String,
+    pub(crate) subject: String,
+    pub(crate) at: String,
+    pub(crate) at_iso: String,
+    pub(crate) text: String,
+    pub(crate) attachments: Vec<String>,
 }
 
 async fn conversation_view(
@@ -377,6 +388,24 @@ async fn conversation_view(
     let c = store.conversation(id).await?;
     let messages = store.messages(id, None).await?;
     let (users, names) = names(console).await?;
+    let mails = if c.channel == "email" {
+        console
+            .catalog
+            .received_mails(id)
+            .await
+            .into_iter()
+            .map(|m| MailView {
+                from: m.from,
+                subject: m.subject,
+                at: m.received_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                at_iso: m.received_at.to_rfc3339(),
+                text: m.text,
+                attachments: m.attachments,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let teams = if who.is_admin() {
         store.teams().await?
     } else {
@@ -459,6 +488,7 @@ async fn conversation_view(
                 name: u.name.clone(),
             })
             .collect(),
+        mails,
         teams: teams
             .into_iter()
             .map(|t| Choice {

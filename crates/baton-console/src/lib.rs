@@ -31,6 +31,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use baton_auth::AuthState;
+use baton_core::ids::ConversationId;
 use baton_engine::Engine;
 use baton_workflows::Definition;
 
@@ -47,6 +48,28 @@ pub trait Catalog: Send + Sync + std::fmt::Debug {
     fn stream_position(&self) -> Option<String> {
         None
     }
+    /// The mails of an email conversation as they were received, oldest first: its
+    /// messages hold only what the customer newly wrote, staff see the whole mail here.
+    fn received_mails(&self, conversation: ConversationId) -> MailsFuture<'_> {
+        let _ = conversation;
+        Box::pin(std::future::ready(Vec::new()))
+    }
+}
+
+/// What [`Catalog::received_mails`] answers.
+pub type MailsFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Vec<ReceivedMail>> + Send + 'a>>;
+
+/// One inbound mail as staff see it.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub subject: String,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// The whole text, quoted history and signature included.
+    pub text: String,
+    /// "name (type, size)" per attachment.
+    pub attachments: Vec<String>,
 }
 
 /// The plugins of this host, as the plugins page lists them.

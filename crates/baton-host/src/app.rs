@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
                 plugins: state.plugins.clone(),
                 templates: state.templates.clone(),
                 journal: state.journal.clone(),
+                email: state.email.clone(),
             }),
         }))
         .fallback(api::ops::not_found)

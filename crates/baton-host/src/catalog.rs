@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use baton_console::{Catalog, FailedPlugin, LoadedPlugin, PluginReport};
+use baton_console::{Catalog, FailedPlugin, LoadedPlugin, MailsFuture, PluginReport, ReceivedMail};
+use baton_core::ids::ConversationId;
 use baton_plugin_host::HealthState;
 use baton_workflows::Definition;
 
@@ -14,11 +15,35 @@ pub struct HostCatalog {
     pub plugins: Arc<Plugins>,
     pub templates: Arc<Vec<FileTemplate>>,
     pub journal: crate::journal::Journal,
+    pub email: baton_channel_email::Email,
 }
 
 impl Catalog for HostCatalog {
     fn stream_position(&self) -> Option<String> {
         Some(self.journal.id(self.journal.head_seq()))
+    }
+
+    fn received_mails(&self, conversation: ConversationId) -> MailsFuture<'_> {
+        Box::pin(async move {
+            let mails = match self.email.conversation_mails(conversation).await {
+                Ok(mails) => mails,
+                Err(error) => {
+                    // The page still shows the transcript; the log says why not the mails.
+                    tracing::warn!(%error, conversation = conversation.0, "reading the conversation's mails");
+                    return Vec::new();
+                }
+            };
+            mails
+                .into_iter()
+                .map(|mail| ReceivedMail {
+                    from: mail.sender.unwrap_or_default(),
+                    subject: mail.subject.unwrap_or_default(),
+                    received_at: mail.received_at,
+                    text: mail.full_text.unwrap_or_default(),
+                    attachments: attachments(mail.attachments.as_deref()),
+                })
+                .collect()
+        })
     }
 
     fn plugins(&self) -> PluginReport {
@@ -65,4 +90,26 @@ impl Catalog for HostCatalog {
             .map(|t| (t.id, t.definition))
             .collect()
     }
+}
+
+/// "name (type, size)" per attachment, from the JSON the email store keeps.
+fn attachments(json: Option<&str>) -> Vec<String> {
+    let Some(list) = json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()) else {
+        return Vec::new();
+    };
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} ({}, {} bytes)",
+                        a["name"].as_str().unwrap_or("unnamed"),
+                        a["content_type"].as_str().unwrap_or("unknown type"),
+                        a["size"].as_u64().unwrap_or(0)
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
