@@ -35,6 +35,12 @@ const TASKS: &[(&str, &str)] = &[
          `load webhooks`: the pipeline with one webhook subscriber vs none",
     ),
     (
+        "chaos",
+        "release build, then web chat visitors and staff (claims, replies, closes, handbacks) while \
+         the server is SIGKILLed and restarted N times; checks every invariant in the database, \
+         exit 1 on a violation ([--kills 20] [--database sqlite|postgres] [--hosts 1|3])",
+    ),
+    (
         "bench",
         "criterion benchmarks: trigger matching (core), choosing an assignee among 100 vs 10,000 \
          (routing, store), an audit page on a log of 100 vs 100,000 rows and the inbox's first \
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("tidy") => tidy_task(),
         Some("load") => load(&args[1..]),
+        Some("chaos") => load(&[&["chaos".to_owned()], &args[1..]].concat()),
         Some("bench") => run(Command::new(cargo()).args([
             "bench",
             "-p",

@@ -33,6 +33,7 @@ use baton_store::SeaStore;
 use clap::Parser;
 use serde_json::{Value, json};
 
+mod chaos;
 mod fanout;
 mod idle;
 mod sign_in;
@@ -79,6 +80,9 @@ enum Run {
     Webhooks(webhooks::WebhooksArgs),
     /// Memory per idle visitor stream, and request p99 with 10,000 of them held vs none.
     IdleStreams(idle::IdleArgs),
+    /// Mixed load while the server is killed (SIGKILL) and restarted N times; then every
+    /// invariant is checked in the database. Exits 1 on a violation.
+    Chaos(chaos::ChaosArgs),
 }
 
 const TOKEN: &str = "load-run-owner-token-0123456789";
@@ -110,6 +114,12 @@ fn main() -> Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(idle::run(idle));
+        }
+        Some(Run::Chaos(chaos)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(chaos::run(chaos));
         }
         None => {}
     }
@@ -313,12 +323,21 @@ fn start(args: &Args, database: &(String, Option<String>)) -> Result<Server> {
 }
 
 /// Starts `baton serve` on `database` with the owner's token [`TOKEN`], on a free port.
-fn start_binary(binary: &Path, (url, schema): &(String, Option<String>)) -> Result<Server> {
+fn start_binary(binary: &Path, database: &(String, Option<String>)) -> Result<Server> {
+    start_binary_on(binary, database, "127.0.0.1:0")
+}
+
+/// [`start_binary`] on `addr`: a restart after a kill keeps the address clients know.
+fn start_binary_on(
+    binary: &Path,
+    (url, schema): &(String, Option<String>),
+    addr: &str,
+) -> Result<Server> {
     let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/kb");
     let mut command = Command::new(binary);
     command
         .arg("serve")
-        .env("BATON_HTTP__ADDR", "127.0.0.1:0")
+        .env("BATON_HTTP__ADDR", addr)
         .env("BATON_DATABASE__URL", url)
         .env("BATON_BOOTSTRAP_TOKEN", TOKEN)
         .env("BATON_KB__DIR", kb)
