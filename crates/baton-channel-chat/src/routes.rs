@@ -56,6 +56,7 @@ pub struct CreatedConversation {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
+    #[schema(pattern = r"\S")]
     pub text: String,
     /// Makes a retry a no-op that returns the first replies.
     pub client_message_id: Option<String>,

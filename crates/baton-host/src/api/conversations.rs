@@ -131,6 +131,7 @@ pub struct ListQuery {
     /// `unassigned`, `mine`, `open` (default) or `all`.
     pub view: Option<String>,
     /// At most this many (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 
@@ -254,6 +255,7 @@ pub(crate) async fn assign(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffMessage {
+    #[schema(pattern = r"\S")]
     pub text: String,
 }
 

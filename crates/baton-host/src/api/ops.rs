@@ -77,7 +77,8 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+    responses((status = 200, description = "OpenMetrics text format",
+        content_type = "application/openmetrics-text")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let queue = state.engine.store().queue_length().await?;
     Ok((
@@ -98,6 +99,7 @@ pub(crate) async fn openapi() -> impl IntoResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
     /// How many events, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
     /// Only events with a smaller id: pass the last id of a page to get the next one.
     pub before: Option<i64>,

@@ -103,16 +103,33 @@ pub struct Users {
     pub users: Vec<UserDto>,
 }
 
+/// A permission's name, for the document only: the handlers parse the strings themselves so
+/// an unknown one is answered with the list of known ones.
+#[derive(Debug, ToSchema)]
+#[schema(as = PermissionName)]
+#[allow(dead_code)]
+enum PermissionName {
+    #[schema(rename = "admin")]
+    Admin,
+    #[schema(rename = "customer_agent_editor")]
+    CustomerAgentEditor,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: String,
+    #[schema(pattern = "@", max_length = 320)]
     pub email: String,
     /// `none`, `sales` or `service`.
+    #[schema(pattern = "^(none|sales|service)$")]
     pub seat: String,
     #[serde(default)]
+    #[schema(inline, value_type = Vec<PermissionName>)]
     pub permissions: Vec<String>,
     /// Open conversations at once (default 5).
+    #[schema(maximum = 1000)]
     pub capacity: Option<u32>,
 }
 
@@ -204,6 +221,7 @@ pub(crate) async fn create_token(
 #[serde(deny_unknown_fields)]
 pub struct SetAvailability {
     /// `available` or `away`.
+    #[schema(pattern = "^(available|away)$")]
     pub availability: String,
 }
 
@@ -230,9 +248,12 @@ pub(crate) async fn set_availability(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: Option<String>,
     /// `none`, `sales` or `service`.
+    #[schema(pattern = "^(none|sales|service)$")]
     pub seat: Option<String>,
+    #[schema(inline, value_type = Option<Vec<PermissionName>>)]
     pub permissions: Option<Vec<String>>,
 }
 
@@ -273,6 +294,7 @@ pub(crate) async fn update_user(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetCapacity {
+    #[schema(maximum = 1000)]
     pub capacity: u32,
 }
 
@@ -323,6 +345,7 @@ pub(crate) async fn set_working_hours(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTeam {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: String,
     #[serde(default)]
     pub user_ids: Vec<i64>,
@@ -382,6 +405,7 @@ pub(crate) async fn list_teams(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInbox {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: String,
     /// `inbox` or `help_desk`.
     pub kind: InboxKindDto,

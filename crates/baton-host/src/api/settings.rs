@@ -333,6 +333,7 @@ pub struct SimulateRequest {
     /// labels the explanation).
     #[serde(default = "chat")]
     pub channel: String,
+    #[schema(pattern = r"\S")]
     pub text: String,
     /// Overrides the stored "agent paused" switch for this simulation.
     pub agent_paused: Option<bool>,
