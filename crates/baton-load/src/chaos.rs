@@ -442,7 +442,8 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     println!(
         "chaos: kills survived {survived}/{}; messages acknowledged {}, lost {}, duplicated {}; \
          replies told {}, lost {}, duplicated {}; staff actions {}; visitor messages refused \
-         as closed {}; outbox rows {} (still pending after 30 s: {pending})",
+         as closed {}; outbox rows {} (still pending after 30 s: {pending}); open handed-off conversations \
+         {}; assignment events replayed {}",
         args.kills,
         tally.acked.len(),
         report.lost,
@@ -453,6 +454,8 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         actions.load(Ordering::Relaxed),
         tally.refused_closed,
         report.outbox_rows,
+        report.handoffs,
+        report.audit_events,
     );
     let mut violations = report.violations;
     violations.extend(load_errors.into_iter().map(|e| format!("load client: {e}")));
@@ -590,6 +593,8 @@ struct Report {
     replies_lost: usize,
     replies_duplicated: usize,
     outbox_rows: usize,
+    handoffs: usize,
+    audit_events: usize,
     violations: Vec<String>,
 }
 
@@ -714,6 +719,7 @@ async fn check(database: &(String, Option<String>), tally: &Tally) -> Result<Rep
     )
     .await?
     {
+        report.handoffs += 1;
         let id = int(&row, "id")?.unwrap_or_default();
         let kind = string(&row, "assignee_kind")?;
         let user = int(&row, "u")?;
@@ -779,6 +785,7 @@ async fn replay_audit(store: &SeaStore, report: &mut Report) -> Result<()> {
             "reopened" => (None, None),
             _ => continue,
         };
+        report.audit_events += 1;
         let current = holder.get(&conversation).copied();
         if let Some(current) = current {
             // Whatever this event does, the one holding it must be the one it moves from.
