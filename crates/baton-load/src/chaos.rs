@@ -51,6 +51,10 @@ pub(crate) struct ChaosArgs {
     baton: Option<std::path::PathBuf>,
 }
 
+/// Requests sent again after a connection error or a 5xx: shows the kills met requests
+/// in flight.
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
 /// Conversations each staff member may hold: small, so the capacity rule is exercised.
 const CAPACITY: usize = 2;
 
@@ -139,6 +143,7 @@ async fn send(
             bail!("{method} {path}: gave up after retries: {last}");
         }
         host += 1;
+        RETRIES.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -441,7 +446,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     let report = check(&database, &tally).await?;
     println!(
         "chaos: kills survived {survived}/{}; messages acknowledged {}, lost {}, duplicated {}; \
-         replies told {}, lost {}, duplicated {}; staff actions {}; visitor messages refused \
+         replies told {}, lost {}, duplicated {}; staff actions {}; requests retried after a connection error or 5xx {}; visitor messages refused \
          as closed {}; outbox rows {} (still pending after 30 s: {pending}); open handed-off conversations \
          {}; assignment events replayed {}",
         args.kills,
@@ -452,6 +457,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         report.replies_lost,
         report.replies_duplicated,
         actions.load(Ordering::Relaxed),
+        RETRIES.load(Ordering::Relaxed),
         tally.refused_closed,
         report.outbox_rows,
         report.handoffs,
