@@ -91,13 +91,16 @@ struct Tally {
     refused_closed: u64,
 }
 
-/// The hosts' addresses; a client moves to the next on a connection error, as a load
-/// balancer would.
-struct Hosts(Vec<String>);
+/// The hosts' addresses and one HTTP client; a request moves to the next host on a
+/// connection error, as a load balancer would.
+struct Hosts {
+    client: reqwest::Client,
+    urls: Vec<String>,
+}
 
 impl Hosts {
     fn at(&self, i: usize) -> &str {
-        &self.0[i % self.0.len()]
+        &self.urls[i % self.urls.len()]
     }
 }
 
@@ -109,7 +112,6 @@ enum Outcome {
 
 /// One request, retried on connection errors and 5xx (on the next host) until `deadline`.
 async fn send(
-    client: &reqwest::Client,
     hosts: &Hosts,
     start: usize,
     method: Method,
@@ -120,7 +122,8 @@ async fn send(
 ) -> Result<Outcome> {
     let mut host = start;
     loop {
-        let mut request = client
+        let mut request = hosts
+            .client
             .request(method.clone(), format!("{}{path}", hosts.at(host)))
             .bearer_auth(token);
         if let Some(body) = &body {
@@ -165,7 +168,6 @@ fn text(rng: &mut Rng, n: usize) -> String {
 
 async fn visitor(
     index: usize,
-    client: reqwest::Client,
     hosts: Arc<Hosts>,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<Tally>>,
@@ -176,7 +178,6 @@ async fn visitor(
         let deadline = Instant::now() + Duration::from_secs(60);
         let created = ok(
             send(
-                &client,
                 &hosts,
                 index,
                 Method::POST,
@@ -204,7 +205,6 @@ async fn visitor(
                 json!({"text": text(&mut rng, sequence), "client_message_id": client_message_id});
             let deadline = Instant::now() + Duration::from_secs(60);
             match send(
-                &client,
                 &hosts,
                 index,
                 Method::POST,
@@ -249,7 +249,6 @@ async fn visitor(
 async fn staff(
     index: usize,
     token: String,
-    client: reqwest::Client,
     hosts: Arc<Hosts>,
     stop: Arc<AtomicBool>,
     actions: Arc<AtomicU64>,
@@ -260,7 +259,6 @@ async fn staff(
         let mut round = async || -> Result<()> {
             let unassigned = ok(
                 send(
-                    &client,
                     &hosts,
                     index,
                     Method::GET,
@@ -282,22 +280,11 @@ async fn staff(
                 let id = queue[rng.below(queue.len() as u64) as usize];
                 let path = format!("/api/v1/conversations/{id}/claim");
                 // 409 (at capacity, or someone else was quicker) is an answer, not a fault.
-                send(
-                    &client,
-                    &hosts,
-                    index,
-                    Method::POST,
-                    &path,
-                    &token,
-                    None,
-                    deadline,
-                )
-                .await?;
+                send(&hosts, index, Method::POST, &path, &token, None, deadline).await?;
                 actions.fetch_add(1, Ordering::Relaxed);
             }
             let mine = ok(
                 send(
-                    &client,
                     &hosts,
                     index,
                     Method::GET,
@@ -319,17 +306,7 @@ async fn staff(
                         Some(json!({"text": format!("staff {index} here")})),
                     ),
                 };
-                send(
-                    &client,
-                    &hosts,
-                    index,
-                    Method::POST,
-                    &path,
-                    &token,
-                    body,
-                    deadline,
-                )
-                .await?;
+                send(&hosts, index, Method::POST, &path, &token, body, deadline).await?;
                 actions.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
@@ -377,11 +354,13 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     for _ in 0..args.hosts {
         servers.push(start_binary_on(&binary, &database, "127.0.0.1:0")?);
     }
-    let hosts = Arc::new(Hosts(servers.iter().map(|s| s.url.clone()).collect()));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let tokens = set_up(&client, &hosts, args.staff).await?;
+    let hosts = Arc::new(Hosts {
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?,
+        urls: servers.iter().map(|s| s.url.clone()).collect(),
+    });
+    let tokens = set_up(&hosts, args.staff).await?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -390,7 +369,6 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     for i in 0..args.visitors {
         tasks.push(tokio::spawn(visitor(
             i,
-            client.clone(),
             hosts.clone(),
             stop.clone(),
             tally.clone(),
@@ -400,7 +378,6 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         tasks.push(tokio::spawn(staff(
             i,
             token,
-            client.clone(),
             hosts.clone(),
             stop.clone(),
             actions.clone(),
@@ -485,11 +462,11 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
 
 /// Staff members with a paid seat and [`CAPACITY`], each with a token; the handoff
 /// settings route to them.
-async fn set_up(client: &reqwest::Client, hosts: &Hosts, staff: usize) -> Result<Vec<String>> {
+async fn set_up(hosts: &Hosts, staff: usize) -> Result<Vec<String>> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let call = async |method: Method, path: &str, body: Value| -> Result<Value> {
         ok(
-            send(client, hosts, 0, method, path, TOKEN, Some(body), deadline).await?,
+            send(hosts, 0, method, path, TOKEN, Some(body), deadline).await?,
             path,
         )
     };
