@@ -36,8 +36,8 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "chaos",
-        "release build, then web chat visitors and staff (claims, replies, closes, handbacks) while \
-         the server is SIGKILLed and restarted N times; checks every invariant in the database, \
+        "release build, then web chat visitors, Telegram updates through the shipped plugin and staff \
+         (claims, replies, closes, handbacks) while the server is SIGKILLed and restarted N times; checks every invariant in the database, \
          exit 1 on a violation ([--kills 20] [--database sqlite|postgres] [--hosts 1|3])",
     ),
     (
@@ -71,7 +71,13 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("tidy") => tidy_task(),
         Some("load") => load(&args[1..]),
-        Some("chaos") => load(&[&["chaos".to_owned()], &args[1..]].concat()),
+        // The Telegram part loads the shipped plugin from target/plugins.
+        Some("chaos") => {
+            plugins::build_plugins(&["--release".to_owned()]).and_then(|built| match built {
+                true => load(&[&["chaos".to_owned()], &args[1..]].concat()),
+                false => Ok(false),
+            })
+        }
         Some("bench") => run(Command::new(cargo()).args([
             "bench",
             "-p",

@@ -37,6 +37,9 @@ pub(crate) struct ChaosArgs {
     /// Staff members claiming, answering, closing and handing back.
     #[arg(long, default_value_t = 3)]
     staff: usize,
+    /// Telegram chats sending updates through the shipped plugin (0: none).
+    #[arg(long, default_value_t = 4)]
+    telegram_chats: usize,
     /// Mean time between kills.
     #[arg(long, default_value_t = 1500)]
     interval_ms: u64,
@@ -55,21 +58,25 @@ pub(crate) struct ChaosArgs {
 /// in flight.
 static RETRIES: AtomicU64 = AtomicU64::new(0);
 
+pub(crate) fn retried() {
+    RETRIES.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Conversations each staff member may hold: small, so the capacity rule is exercised.
 const CAPACITY: usize = 2;
 
 /// A small xorshift: the moments need only vary, not be unpredictable.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(salt: u64) -> Self {
+    pub(crate) fn new(salt: u64) -> Self {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64);
         Rng((nanos ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -93,13 +100,13 @@ struct Tally {
 
 /// The hosts' addresses and one HTTP client; a request moves to the next host on a
 /// connection error, as a load balancer would.
-struct Hosts {
-    client: reqwest::Client,
+pub(crate) struct Hosts {
+    pub(crate) client: reqwest::Client,
     urls: Vec<String>,
 }
 
 impl Hosts {
-    fn at(&self, i: usize) -> &str {
+    pub(crate) fn at(&self, i: usize) -> &str {
         &self.urls[i % self.urls.len()]
     }
 }
@@ -158,7 +165,7 @@ fn ok(outcome: Outcome, what: &str) -> Result<Value> {
     }
 }
 
-fn text(rng: &mut Rng, n: usize) -> String {
+pub(crate) fn text(rng: &mut Rng, n: usize) -> String {
     match rng.below(4) {
         0 => format!("I want a refund for order {n}"),
         1 => format!("How long does shipping take? ({n})"),
@@ -346,13 +353,20 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     println!(
         "chaos: {} kills, {} on {} host(s); mix: {} web chat visitors (unique client_message_id, \
          retried on connection errors and 5xx), {} staff claiming from the queue, replying, \
-         closing and handing back; no messaging webhooks or email",
-        args.kills, args.database, args.hosts, args.visitors, args.staff
+         closing and handing back, {} Telegram chats (signed updates through the shipped plugin, \
+         replies to a loopback Bot API); no email",
+        args.kills, args.database, args.hosts, args.visitors, args.staff, args.telegram_chats
     );
+    let (config, sent) = crate::chaos_telegram::provider(&binary, dir.path()).await?;
 
     let mut servers: Vec<Server> = Vec::new();
     for _ in 0..args.hosts {
-        servers.push(start_binary_on(&binary, &database, "127.0.0.1:0")?);
+        servers.push(start_binary_on(
+            &binary,
+            &database,
+            "127.0.0.1:0",
+            Some(&config),
+        )?);
     }
     let hosts = Arc::new(Hosts {
         client: reqwest::Client::builder()
@@ -384,6 +398,15 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         )));
     }
 
+    let telegram_acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    for i in 0..args.telegram_chats {
+        tasks.push(tokio::spawn(crate::chaos_telegram::chat(
+            i,
+            hosts.clone(),
+            stop.clone(),
+            telegram_acked.clone(),
+        )));
+    }
     let mut rng = Rng::new(7);
     let mut survived = 0usize;
     for k in 0..args.kills {
@@ -400,7 +423,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         servers[victim].child.wait()?;
         // Down for a moment, so that requests meet a refused connection.
         tokio::time::sleep(Duration::from_millis(rng.below(300))).await;
-        servers[victim] = restart(&binary, &database, &addr).await?;
+        servers[victim] = restart(&binary, &database, &addr, &config).await?;
         survived += 1;
         println!(
             "chaos: kill {} of {}: host {victim} back on {addr}",
@@ -421,6 +444,17 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
 
     let tally = std::mem::take(&mut *tally.lock().await);
     let report = check(&database, &tally).await?;
+    let telegram = crate::chaos_telegram::check(
+        &connect(&database).await?,
+        &telegram_acked.lock().await,
+        &sent.lock().await,
+    )
+    .await?;
+    println!(
+        "chaos: Telegram updates acknowledged {}, lost {}, duplicated {}; sendMessage calls {} \
+         for {} outbox rows marked delivered",
+        telegram.acked, telegram.lost, telegram.duplicated, telegram.sent, telegram.delivered_rows
+    );
     println!(
         "chaos: kills survived {survived}/{}; messages acknowledged {}, lost {}, duplicated {}; \
          replies told {}, lost {}, duplicated {}; staff actions {}; requests retried after a connection error or 5xx {}; visitor messages refused \
@@ -441,6 +475,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         report.audit_events,
     );
     let mut violations = report.violations;
+    violations.extend(telegram.violations);
     violations.extend(load_errors.into_iter().map(|e| format!("load client: {e}")));
     for violation in &violations {
         println!("VIOLATION: {violation}");
@@ -512,10 +547,15 @@ async fn set_up(hosts: &Hosts, staff: usize) -> Result<Vec<String>> {
 }
 
 /// Starts `baton` again on `addr`; the killed socket may hold the port a moment.
-async fn restart(binary: &Path, database: &(String, Option<String>), addr: &str) -> Result<Server> {
+async fn restart(
+    binary: &Path,
+    database: &(String, Option<String>),
+    addr: &str,
+    config: &Path,
+) -> Result<Server> {
     let mut last = None;
     for _ in 0..40 {
-        match start_binary_on(binary, database, addr) {
+        match start_binary_on(binary, database, addr, Some(config)) {
             Ok(server) => return Ok(server),
             Err(error) => last = Some(error),
         }
@@ -529,7 +569,7 @@ async fn connect(database: &(String, Option<String>)) -> Result<SeaStore> {
     Ok(SeaStore::connect(&database.0, database.1.as_deref()).await?)
 }
 
-async fn rows(store: &SeaStore, sql: &str) -> Result<Vec<QueryResult>> {
+pub(crate) async fn rows(store: &SeaStore, sql: &str) -> Result<Vec<QueryResult>> {
     let db = store.connection();
     Ok(db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -540,7 +580,7 @@ fn int(row: &QueryResult, column: &str) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>>("", column)?)
 }
 
-fn string(row: &QueryResult, column: &str) -> Result<String> {
+pub(crate) fn string(row: &QueryResult, column: &str) -> Result<String> {
     Ok(row
         .try_get::<Option<String>>("", column)?
         .unwrap_or_default())

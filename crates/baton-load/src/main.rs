@@ -34,6 +34,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 
 mod chaos;
+mod chaos_telegram;
 mod fanout;
 mod idle;
 mod sign_in;
@@ -324,14 +325,16 @@ fn start(args: &Args, database: &(String, Option<String>)) -> Result<Server> {
 
 /// Starts `baton serve` on `database` with the owner's token [`TOKEN`], on a free port.
 fn start_binary(binary: &Path, database: &(String, Option<String>)) -> Result<Server> {
-    start_binary_on(binary, database, "127.0.0.1:0")
+    start_binary_on(binary, database, "127.0.0.1:0", None)
 }
 
-/// [`start_binary`] on `addr`: a restart after a kill keeps the address clients know.
+/// [`start_binary`] on `addr` (a restart after a kill keeps the address clients know),
+/// with a `--config` file when given.
 fn start_binary_on(
     binary: &Path,
     (url, schema): &(String, Option<String>),
     addr: &str,
+    config: Option<&Path>,
 ) -> Result<Server> {
     let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/kb");
     let mut command = Command::new(binary);
@@ -355,6 +358,9 @@ fn start_binary_on(
         .env("BATON_LIMITS__WEBHOOKS_PER_MINUTE_PER_ADDRESS", "10000000")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
     if let Some(schema) = schema {
         command.env("BATON_DATABASE__SCHEMA", schema);
     }
