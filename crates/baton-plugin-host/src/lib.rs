@@ -30,7 +30,7 @@ pub use baton_plugin_sdk::{
 };
 pub use error::{CallError, LoadError};
 pub use health::{Health, HealthState, PANICS_BEFORE_DISABLED, TIMEOUTS_BEFORE_DISABLED};
-pub use load::{load, load_all};
+pub use load::{load, load_all, load_linked};
 pub use plugin::Plugin;
 pub use typed::{Channel, Matcher};
 

@@ -113,6 +113,33 @@ pub fn load(spec: &PluginSpec) -> Result<Plugin, LoadError> {
         .map_err(|_| missing(VTABLE_SYMBOL))?;
     // SAFETY: as for `abi`.
     let vtable = unsafe { vtable_fn() };
+    // SAFETY: the library is leaked above, so the table it returned stays valid.
+    unsafe { instantiate(spec, vtable) }
+}
+
+/// Creates an instance from a plugin crate linked into this binary (as an rlib), given
+/// its `baton_plugin_vtable_v1` function: every check and call of [`load`] after the
+/// symbol lookup, through the same ABI. For the fuzz targets (`fuzz/`), which have to
+/// drive plugins and read their answers the way the host does, without a separately
+/// built library; `spec.path` is only reported.
+#[doc(hidden)]
+pub fn load_linked(
+    spec: &PluginSpec,
+    vtable_fn: extern "C" fn() -> *const PluginVTable,
+) -> Result<Plugin, LoadError> {
+    // SAFETY: code linked into this binary is never unloaded; what the function returned
+    // is checked as for a library.
+    unsafe { instantiate(spec, vtable_fn()) }
+}
+
+/// Checks the vtable's size, version and kind, then creates the instance.
+///
+/// # Safety
+/// `vtable` must be null or point at memory that stays valid for the life of the process
+/// (a vtable function's answer, in a library that is never unloaded).
+unsafe fn instantiate(spec: &PluginSpec, vtable: *const PluginVTable) -> Result<Plugin, LoadError> {
+    let name = || spec.name.clone();
+    let path = || spec.path.clone();
     let needed = size_of::<PluginVTable>();
     let too_small = |size| LoadError::VtableTooSmall {
         name: name(),
@@ -132,6 +159,13 @@ pub fn load(spec: &PluginSpec) -> Result<Plugin, LoadError> {
     // SAFETY: the table is at least as large as the struct this host reads, and it is a
     // static in a library that is never unloaded.
     let vtable: &'static PluginVTable = unsafe { &*vtable };
+    let mismatch = |plugin_abi| LoadError::AbiMismatch {
+        name: name(),
+        path: path(),
+        plugin_abi,
+        host_abi: ABI_VERSION,
+        sdk_version: baton_plugin_sdk::SDK_VERSION,
+    };
     if vtable.abi_version != ABI_VERSION {
         return Err(mismatch(vtable.abi_version));
     }
