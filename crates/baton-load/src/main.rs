@@ -414,59 +414,7 @@ async fn http_run(
     let client = reqwest::Client::new();
     let base = servers[0].url.clone();
     let bases: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
-    let post = reqwest::Method::POST;
-    let mut users = Vec::new();
-    for i in 0..USERS {
-        let user = call(
-            &client,
-            post.clone(),
-            format!("{base}/api/v1/users"),
-            TOKEN,
-            json!({"name": format!("agent {i}"), "email": format!("a{i}@example.com"),
-                   "seat": "service", "capacity": args.conversations}),
-        )
-        .await?;
-        users.push(user["id"].clone());
-    }
-    let inbox = call(
-        &client,
-        post.clone(),
-        format!("{base}/api/v1/inboxes"),
-        TOKEN,
-        json!({"name": "Support", "kind": "help_desk"}),
-    )
-    .await?;
-    call(
-        &client,
-        reqwest::Method::PUT,
-        format!("{base}/api/v1/handoff/settings"),
-        TOKEN,
-        json!({
-            "default_triggers": {"cannot_answer": false, "asks_for_human": true, "agent_paused": true},
-            "custom_triggers": ["refund"],
-            "process": "live",
-            "destination": {"kind": "users_and_teams", "inbox_id": inbox["id"], "user_ids": users},
-            "messages": {"available": "Connecting you.", "unavailable": "Later.", "unassigned_by_workflow": "Logged."}
-        }),
-    )
-    .await?;
-    let mut conversations = Vec::new();
-    for _ in 0..args.conversations {
-        let created = call(
-            &client,
-            post.clone(),
-            format!("{base}/api/v1/chat/conversations"),
-            "",
-            json!({"visitor": {"name": "Load"}}),
-        )
-        .await?;
-        let id = created["conversation_id"].as_i64().unwrap_or_default();
-        let token = created["visitor_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        conversations.push((id, token));
-    }
+    let conversations = prepare(&client, &base, args.conversations).await?;
     let messages = args.messages;
     let started = Instant::now();
     let mut tasks: Vec<Task> = Vec::new();
@@ -496,6 +444,70 @@ async fn http_run(
     let elapsed = started.elapsed();
     drop(servers);
     Ok(Figures { elapsed, latencies })
+}
+
+/// The HTTP runs' setup: `USERS` agents with room for every conversation, a help desk,
+/// live settings that hand "refund" off to them, and `conversations` visitor
+/// conversations (id, visitor token).
+async fn prepare(
+    client: &reqwest::Client,
+    base: &str,
+    conversations: usize,
+) -> Result<Vec<(i64, String)>> {
+    let post = reqwest::Method::POST;
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let user = call(
+            client,
+            post.clone(),
+            format!("{base}/api/v1/users"),
+            TOKEN,
+            json!({"name": format!("agent {i}"), "email": format!("a{i}@example.com"),
+                   "seat": "service", "capacity": conversations}),
+        )
+        .await?;
+        users.push(user["id"].clone());
+    }
+    let inbox = call(
+        client,
+        post.clone(),
+        format!("{base}/api/v1/inboxes"),
+        TOKEN,
+        json!({"name": "Support", "kind": "help_desk"}),
+    )
+    .await?;
+    call(
+        client,
+        reqwest::Method::PUT,
+        format!("{base}/api/v1/handoff/settings"),
+        TOKEN,
+        json!({
+            "default_triggers": {"cannot_answer": false, "asks_for_human": true, "agent_paused": true},
+            "custom_triggers": ["refund"],
+            "process": "live",
+            "destination": {"kind": "users_and_teams", "inbox_id": inbox["id"], "user_ids": users},
+            "messages": {"available": "Connecting you.", "unavailable": "Later.", "unassigned_by_workflow": "Logged."}
+        }),
+    )
+    .await?;
+    let mut created_ids = Vec::new();
+    for _ in 0..conversations {
+        let created = call(
+            client,
+            post.clone(),
+            format!("{base}/api/v1/chat/conversations"),
+            "",
+            json!({"visitor": {"name": "Load"}}),
+        )
+        .await?;
+        let id = created["conversation_id"].as_i64().unwrap_or_default();
+        let token = created["visitor_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        created_ids.push((id, token));
+    }
+    Ok(created_ids)
 }
 
 // --- raw store writes -------------------------------------------------------------------

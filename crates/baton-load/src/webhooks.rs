@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::{Figures, Server, TOKEN, Task, USERS, call, hands_off, join, percentile, text};
+use crate::{Figures, Server, TOKEN, Task, call, hands_off, join, percentile, text};
 
 #[derive(Debug, Args)]
 pub(crate) struct WebhooksArgs {
@@ -294,59 +294,7 @@ async fn load_on(
     base: &str,
 ) -> Result<(Figures, HashMap<String, DateTime<Utc>>)> {
     let client = reqwest::Client::new();
-    let post = reqwest::Method::POST;
-    let mut users = Vec::new();
-    for i in 0..USERS {
-        let user = call(
-            &client,
-            post.clone(),
-            format!("{base}/api/v1/users"),
-            TOKEN,
-            json!({"name": format!("agent {i}"), "email": format!("a{i}@example.com"),
-                   "seat": "service", "capacity": args.conversations}),
-        )
-        .await?;
-        users.push(user["id"].clone());
-    }
-    let inbox = call(
-        &client,
-        post.clone(),
-        format!("{base}/api/v1/inboxes"),
-        TOKEN,
-        json!({"name": "Support", "kind": "help_desk"}),
-    )
-    .await?;
-    call(
-        &client,
-        reqwest::Method::PUT,
-        format!("{base}/api/v1/handoff/settings"),
-        TOKEN,
-        json!({
-            "default_triggers": {"cannot_answer": false, "asks_for_human": true, "agent_paused": true},
-            "custom_triggers": ["refund"],
-            "process": "live",
-            "destination": {"kind": "users_and_teams", "inbox_id": inbox["id"], "user_ids": users},
-            "messages": {"available": "Connecting you.", "unavailable": "Later.", "unassigned_by_workflow": "Logged."}
-        }),
-    )
-    .await?;
-    let mut conversations = Vec::new();
-    for _ in 0..args.conversations {
-        let created = call(
-            &client,
-            post.clone(),
-            format!("{base}/api/v1/chat/conversations"),
-            "",
-            json!({"visitor": {"name": "Load"}}),
-        )
-        .await?;
-        let id = created["conversation_id"].as_i64().unwrap_or_default();
-        let token = created["visitor_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        conversations.push((id, token));
-    }
+    let conversations = crate::prepare(&client, base, args.conversations).await?;
     let messages = args.messages;
     let started = Instant::now();
     let mut tasks: Vec<Task> = Vec::new();

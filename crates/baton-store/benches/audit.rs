@@ -56,25 +56,7 @@ struct Log {
 
 /// A fresh store (a new SQLite file, or a new PostgreSQL schema) with `n` audit rows.
 async fn fill(backend: &Backend, n: u64) -> Log {
-    let (store, schema, dir) = match backend {
-        Backend::Sqlite(parent) => {
-            let dir = tempfile::tempdir_in(parent.path()).expect("tempdir");
-            let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
-            let store = SeaStore::connect(&url, None).await.expect("sqlite");
-            (store, None, Some(dir))
-        }
-        Backend::Postgres(url) => {
-            let schema = format!(
-                "bench_audit_{}_{}_{n}",
-                std::process::id(),
-                chrono::Utc::now().timestamp_micros()
-            );
-            let store = SeaStore::connect(url, Some(&schema))
-                .await
-                .expect("postgres");
-            (store, Some(schema), None)
-        }
-    };
+    let (store, schema, dir) = scale::fresh(backend, "audit", n).await;
     let db = store.connection();
     let txn = db.begin().await.expect("begin");
     let start = chrono::Utc::now().timestamp_micros() - i64::try_from(n).unwrap_or(0);

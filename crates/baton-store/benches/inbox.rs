@@ -88,25 +88,7 @@ struct Stored {
 
 /// A fresh store (a new SQLite file, or a new PostgreSQL schema) with `n` conversations.
 async fn fill(backend: &Backend, n: u64) -> Stored {
-    let (store, schema, dir) = match backend {
-        Backend::Sqlite(parent) => {
-            let dir = tempfile::tempdir_in(parent.path()).expect("tempdir");
-            let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
-            let store = SeaStore::connect(&url, None).await.expect("sqlite");
-            (store, None, Some(dir))
-        }
-        Backend::Postgres(url) => {
-            let schema = format!(
-                "bench_inbox_{}_{}_{n}",
-                std::process::id(),
-                chrono::Utc::now().timestamp_micros()
-            );
-            let store = SeaStore::connect(url, Some(&schema))
-                .await
-                .expect("postgres");
-            (store, Some(schema), None)
-        }
-    };
+    let (store, schema, dir) = scale::fresh(backend, "inbox", n).await;
     let db = store.connection();
     let txn = db.begin().await.expect("begin");
     let start = chrono::Utc::now().timestamp_millis() - i64::try_from(n).unwrap_or(0);

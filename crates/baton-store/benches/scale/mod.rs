@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use baton_store::SeaStore;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 /// A backend to run on: SQLite files in a temporary directory, or PostgreSQL at a URL.
@@ -36,6 +37,35 @@ pub(crate) fn backends() -> Vec<Backend> {
         backends.push(Backend::Postgres(url));
     }
     backends
+}
+
+/// A fresh store on `backend`: a new SQLite file, or a new PostgreSQL schema named
+/// after `label` and `n` (drop it with [`drop_schema`]). Returns the store, the schema
+/// and the SQLite file's directory (kept alive by the caller).
+pub(crate) async fn fresh(
+    backend: &Backend,
+    label: &str,
+    n: u64,
+) -> (SeaStore, Option<String>, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite(parent) => {
+            let dir = tempfile::tempdir_in(parent.path()).expect("tempdir");
+            let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
+            let store = SeaStore::connect(&url, None).await.expect("sqlite");
+            (store, None, Some(dir))
+        }
+        Backend::Postgres(url) => {
+            let schema = format!(
+                "bench_{label}_{}_{}_{n}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_micros()
+            );
+            let store = SeaStore::connect(url, Some(&schema))
+                .await
+                .expect("postgres");
+            (store, Some(schema), None)
+        }
+    }
 }
 
 pub(crate) async fn drop_schema(url: &str, schema: &str) {
