@@ -1,9 +1,10 @@
-//! `baton-load chaos`: web chat visitors and staff (claims, replies, closes, handbacks)
-//! drive the real binary while it is killed with SIGKILL at random moments and started
-//! again on the same address and database; at the end the database is read directly and
-//! every invariant is checked (see [`check`]). Exits 1 on any violation.
+//! `baton-load chaos`: web chat visitors, Telegram chats (`chaos_telegram`), email
+//! customers (`chaos_email`) and staff (claims, replies, closes, handbacks) drive the real
+//! binary while it is killed with SIGKILL at random moments and started again on the same
+//! address and database; at the end the database is read directly and every invariant is
+//! checked (see [`check`], and each channel's own check). Exits 1 on any violation.
 //!
-//! Not in the mix (yet): messaging webhooks and email.
+//! Not in the mix (yet): the other messaging plugins (WhatsApp).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -40,6 +41,10 @@ pub(crate) struct ChaosArgs {
     /// Telegram chats sending updates through the shipped plugin (0: none).
     #[arg(long, default_value_t = 4)]
     telegram_chats: usize,
+    /// Email customers putting mails into a real Dovecot mailbox (0: none, and no mail
+    /// servers needed).
+    #[arg(long, default_value_t = 3)]
+    email_customers: usize,
     /// Mean time between kills.
     #[arg(long, default_value_t = 1500)]
     interval_ms: u64,
@@ -354,10 +359,25 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         "chaos: {} kills, {} on {} host(s); mix: {} web chat visitors (unique client_message_id, \
          retried on connection errors and 5xx), {} staff claiming from the queue, replying, \
          closing and handing back, {} Telegram chats (signed updates through the shipped plugin, \
-         replies to a loopback Bot API); no email",
-        args.kills, args.database, args.hosts, args.visitors, args.staff, args.telegram_chats
+         replies to a loopback Bot API), {} email customers (mails with unique Message-IDs put \
+         into a real Dovecot mailbox read over IMAP, replies to a real SMTP sink)",
+        args.kills,
+        args.database,
+        args.hosts,
+        args.visitors,
+        args.staff,
+        args.telegram_chats,
+        args.email_customers
     );
     let (config, sent) = crate::chaos_telegram::provider(&binary, dir.path()).await?;
+    let mail = match args.email_customers {
+        0 => None,
+        _ => {
+            let mail = crate::chaos_email::MailServers::start().await?;
+            mail.add_to(&config)?;
+            Some(mail)
+        }
+    };
 
     let mut servers: Vec<Server> = Vec::new();
     for _ in 0..args.hosts {
@@ -407,6 +427,17 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
             telegram_acked.clone(),
         )));
     }
+    let mails_put: Arc<Mutex<Vec<String>>> = Arc::default();
+    for i in 0..args.email_customers {
+        if let Some(mail) = &mail {
+            tasks.push(tokio::spawn(crate::chaos_email::customer(
+                i,
+                mail.clone(),
+                stop.clone(),
+                mails_put.clone(),
+            )));
+        }
+    }
     let mut rng = Rng::new(7);
     let mut survived = 0usize;
     for k in 0..args.kills {
@@ -439,8 +470,19 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
             load_errors.push(format!("{error:#}"));
         }
     }
+    let mails_put = std::mem::take(&mut *mails_put.lock().await);
+    // The mail first: a mail handled late adds outbox rows.
+    let unhandled =
+        crate::chaos_email::wait_for_mail(&connect(&database).await?, &mails_put).await?;
     let pending = wait_for_outbox(&database).await?;
     drop(servers);
+    // Read after the hosts are gone, so no send is still on its way.
+    let receipts = match &mail {
+        Some(mail) => mail.receipts().await?,
+        None => Vec::new(),
+    };
+    // Stopped here: `exit` below runs no destructor.
+    drop(mail);
 
     let tally = std::mem::take(&mut *tally.lock().await);
     let report = check(&database, &tally).await?;
@@ -450,6 +492,19 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         &sent.lock().await,
     )
     .await?;
+    let email =
+        crate::chaos_email::check(&connect(&database).await?, &mails_put, &receipts).await?;
+    println!(
+        "chaos: mails put {}, stored {}, lost {}, duplicated {}, not done {} (unhandled after \
+         120 s: {unhandled}); SMTP receipts {} for {} email outbox rows marked delivered",
+        email.put,
+        email.stored,
+        email.lost,
+        email.duplicated,
+        email.not_done,
+        email.receipts,
+        email.delivered_rows
+    );
     println!(
         "chaos: Telegram updates acknowledged {}, lost {}, duplicated {}; sendMessage calls {} \
          for {} outbox rows marked delivered",
@@ -458,7 +513,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     println!(
         "chaos: kills survived {survived}/{}; messages acknowledged {}, lost {}, duplicated {}; \
          replies told {}, lost {}, duplicated {}; staff actions {}; requests retried after a connection error or 5xx {}; visitor messages refused \
-         as closed {}; outbox rows {} (still pending after 30 s: {pending}); open handed-off conversations \
+         as closed {}; outbox rows {} (still pending after 120 s: {pending}); open handed-off conversations \
          {}; assignment events replayed {}",
         args.kills,
         tally.acked.len(),
@@ -476,6 +531,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     );
     let mut violations = report.violations;
     violations.extend(telegram.violations);
+    violations.extend(email.violations);
     violations.extend(load_errors.into_iter().map(|e| format!("load client: {e}")));
     for violation in &violations {
         println!("VIOLATION: {violation}");
@@ -589,10 +645,11 @@ pub(crate) fn string(row: &QueryResult, column: &str) -> Result<String> {
 const PENDING: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM outbox \
                        WHERE delivered_at IS NULL AND failed_at IS NULL";
 
-/// Gives the dispatchers up to 30 s to finish the outbox; the rows still pending.
+/// Gives the dispatchers up to 120 s to finish the outbox; the rows still pending. Long
+/// enough for a row claimed by a killed host to come back when its lease (60 s) runs out.
 async fn wait_for_outbox(database: &(String, Option<String>)) -> Result<i64> {
     let store = connect(database).await?;
-    let until = Instant::now() + Duration::from_secs(30);
+    let until = Instant::now() + Duration::from_secs(120);
     loop {
         let pending = rows(&store, PENDING)
             .await?

@@ -34,6 +34,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 
 mod chaos;
+mod chaos_email;
 mod chaos_telegram;
 mod fanout;
 mod idle;
