@@ -382,6 +382,31 @@ async fn one_configuration_on_every_channel(backend: Backend) {
         reason(&second),
         ("plugin:order-numbers".into(), "order 54321".into())
     );
+
+    // Staff close the chat's conversation. Telegram redelivers the update it held (its
+    // first answer was lost): answered 200 as a repeat, stored once, no new conversation.
+    let id = second["id"].as_i64().unwrap();
+    let (status, body) = server
+        .post(&format!("/api/v1/conversations/{id}/close"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = message_count(&server).await;
+    let (status, body) = webhook(&server, "telegram", &secret, &update).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(message_count(&server).await, before);
+    assert_eq!(conversations_on(&server, "telegram").await.len(), 2);
+    // The chat's next message goes on in a new conversation, not a 409.
+    let next = telegram_update(5, 5151, "hello again").to_string();
+    let (status, body) = webhook(&server, "telegram", &secret, &next).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let on_telegram = conversations_on(&server, "telegram").await;
+    assert_eq!(on_telegram.len(), 3, "{on_telegram:?}");
+    assert!(
+        on_telegram.iter().any(|c| c["id"] != second["id"]
+            && c["id"] != telegram[0]["id"]
+            && c["status"] == "open"),
+        "{on_telegram:?}"
+    );
 }
 
 async fn a_plugin_that_fails_to_load_is_reported_and_skipped(backend: Backend) {

@@ -337,7 +337,7 @@ impl Inbound {
                     let root = thread.references.first().cloned().unwrap_or_default();
                     let key = format!("{}:{root}", mailbox.name);
                     let next = store
-                        .thread_conversation("email", &key, visitor, Utc::now())
+                        .thread_conversation("email", &key, visitor, None, Utc::now())
                         .await?;
                     (next, thread)
                 }
@@ -345,7 +345,7 @@ impl Inbound {
             None => {
                 let key = format!("{}:{}", mailbox.name, mail.message_id);
                 let created = store
-                    .thread_conversation("email", &key, visitor, Utc::now())
+                    .thread_conversation("email", &key, visitor, None, Utc::now())
                     .await?;
                 let mut references = mail.references.clone();
                 if references.is_empty() {

@@ -10,8 +10,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use baton_engine::Engine;
-use baton_engine::model::Visitor;
+use baton_engine::model::{ConversationStatus, Visitor};
+use baton_engine::{Engine, StoreError};
 use baton_http::ApiError;
 use baton_plugin_host::{CallError, Channel, ErrorKind, HttpRequest, Inbound, WebhookResponse};
 use chrono::Utc;
@@ -142,20 +142,33 @@ pub(crate) async fn inbound(
             name: message.contact_name.clone(),
             email: None,
         };
-        let conversation = store
-            .thread_conversation(&name, &message.thread, visitor, Utc::now())
-            .await?;
-        // The provider's message id dedups redeliveries: the engine answers a repeat
-        // with the first replies and stores nothing.
-        state
-            .engine
-            .ingest(&conversation, &message.text, message.message_id.as_deref())
-            .await?;
+        let id = message.message_id.as_deref();
+        // A close can land between finding the conversation and storing the message:
+        // the thread then goes on in a new conversation, as the next message would.
+        let mut tries = 0;
+        loop {
+            let conversation = store
+                .thread_conversation(&name, &message.thread, visitor.clone(), id, Utc::now())
+                .await?;
+            // The provider's message id dedups redeliveries: the engine answers a repeat
+            // with the first replies and stores nothing.
+            match state.engine.ingest(&conversation, &message.text, id).await {
+                Err(StoreError::Conflict(_))
+                    if conversation.status == ConversationStatus::Open && tries < 3 =>
+                {
+                    tries += 1;
+                }
+                outcome => {
+                    outcome?;
+                    break;
+                }
+            }
+        }
     }
     let mut noticed = false;
     for notice in &parsed.notices {
         let conversation = store
-            .thread_conversation(&name, &notice.thread, Visitor::default(), Utc::now())
+            .thread_conversation(&name, &notice.thread, Visitor::default(), None, Utc::now())
             .await?;
         noticed |= store
             .notify_visitor(

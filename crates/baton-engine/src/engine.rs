@@ -166,8 +166,11 @@ impl Engine {
         let store = &*self.inner.store;
         let conversation_id = conversation.id;
         let snapshot = self.inner.snapshot.get(store).await?;
-        let (action, decision) = if conversation.assignee != Assignee::Agent {
+        let (action, decision) = if conversation.assignee != Assignee::Agent
+            || conversation.status == ConversationStatus::Closed
+        {
             // Handed off: humans hold it (or will, from the queue); the agent is silent.
+            // Closed: the store answers a repeat as first answered, and refuses the rest.
             (TurnAction::Store, None)
         } else {
             // The whole conversation so far: the agent answers with it (after a handback
@@ -735,6 +738,15 @@ impl Engine {
     /// some, and on a timer for what a crash left behind.
     pub async fn run_outbox(self) {
         let sweep = self.inner.config.outbox_sweep;
+        match self.inner.store.release_outbox_claims().await {
+            Ok(0) => {}
+            Ok(freed) => tracing::info!(
+                freed,
+                stage = "outbox",
+                "claims of the previous process freed"
+            ),
+            Err(error) => tracing::warn!(%error, stage = "outbox", "could not free old claims"),
+        }
         loop {
             match self.deliver_outbox().await {
                 Ok(0) => {
@@ -818,7 +830,8 @@ impl Engine {
     /// scheduled for a retry).
     pub async fn deliver_outbox(&self) -> StoreResult<usize> {
         let now = Utc::now();
-        let items = self.inner.store.pending_outbox(256, now).await?;
+        let lease_until = now + chrono::Duration::from_std(OUTBOX_LEASE).unwrap_or_default();
+        let items = self.inner.store.claim_outbox(256, now, lease_until).await?;
         if items.is_empty() {
             return Ok(0);
         }
@@ -832,7 +845,12 @@ impl Engine {
             match deliverers.get(&item.channel) {
                 // Messaging providers: an HTTP request each, all of the batch at once.
                 Some(deliverer) => sends.push(async move {
-                    let outcome = deliverer.deliver(&item).await;
+                    let outcome = tokio::time::timeout(DELIVERY_DEADLINE, deliverer.deliver(&item))
+                        .await
+                        .unwrap_or_else(|_| Delivery::Retry {
+                            after: None,
+                            reason: format!("no answer within {} s", DELIVERY_DEADLINE.as_secs()),
+                        });
                     (item, outcome)
                 }),
                 // Web chat delivers through live events (SSE reads them, and replays
@@ -881,6 +899,16 @@ impl Engine {
         Ok(settled)
     }
 }
+
+/// How long a host holds the outbox rows it claimed. Longer than [`DELIVERY_DEADLINE`], so
+/// a live host settles every row before its claim ends and no other host sends it too;
+/// after a crash the rows go out again once it passes.
+const OUTBOX_LEASE: Duration = Duration::from_secs(60);
+
+/// The longest one delivery may take (a provider's HTTP request, an SMTP session); past
+/// it the row is retried. A send cut off here may still have reached the provider: the
+/// outbox is at least once, as every delivery without the provider's idempotency is.
+const DELIVERY_DEADLINE: Duration = Duration::from_secs(45);
 
 /// How long to wait before attempt `attempts + 1`: what the provider asked for (at most an
 /// hour), else exponential from one second, at most five minutes.

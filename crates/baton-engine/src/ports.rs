@@ -139,13 +139,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
     async fn conversation(&self, id: ConversationId) -> StoreResult<Conversation>;
-    /// The conversation of a messaging thread (`channel`, `thread`), created on the
-    /// first message; concurrent first messages get the same one.
+    /// The open conversation of a messaging thread (`channel`, `thread`), created on the
+    /// first message; concurrent first messages get the same one. After a close the
+    /// thread goes on in a new conversation; a repeat of a message one of the thread's
+    /// conversations holds (`client_message_id`) gets that one, answered as a repeat.
     async fn thread_conversation(
         &self,
         channel: &str,
         thread: &str,
         visitor: Visitor,
+        client_message_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation>;
     /// A system message to the visitor outside a turn (a channel's notice), through the
@@ -312,8 +315,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn queue_length(&self) -> StoreResult<u64>;
 
     // --- outbox and audit -----------------------------------------------------------
-    /// Undelivered outbox rows that are due at `now` (not failed, not waiting to retry).
-    async fn pending_outbox(&self, limit: u64, now: DateTime<Utc>) -> StoreResult<Vec<OutboxItem>>;
+    /// Claims up to `limit` undelivered outbox rows due at `now` (not failed, not waiting
+    /// to retry, not claimed by another host) until `lease_until`: hosts sharing the
+    /// database never send one row together, and rows claimed by a host that died are
+    /// due again when the lease ends. Settling a row (delivered, retry, failed) ends it.
+    async fn claim_outbox(
+        &self,
+        limit: u64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    /// At the start of a host that is alone on its database (SQLite): the claims of the
+    /// process before it are void. Returns how many rows were freed; does nothing where
+    /// several hosts may share the database.
+    async fn release_outbox_claims(&self) -> StoreResult<u64>;
     async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
     /// Counts an attempt that will be retried at `retry_at`.
     async fn mark_retry(

@@ -207,6 +207,8 @@ pub mod outbox {
         /// Given up on: the provider refused for good.
         pub failed_at: Option<i64>,
         pub last_error: Option<String>,
+        /// Being sent by a host until this time; a crash frees the row when it passes.
+        pub claimed_until: Option<i64>,
     }
     no_relations!();
 }

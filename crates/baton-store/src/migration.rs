@@ -47,6 +47,8 @@ impl MigratorTrait for Migrator {
             Box::new(InboxCounts),
             Box::new(Webhooks),
             Box::new(Email),
+            Box::new(OutboxClaims),
+            Box::new(ThreadConversations),
         ]
     }
 }
@@ -923,5 +925,50 @@ impl MigrationTrait for Email {
             manager.create_index(index).await?;
         }
         Ok(())
+    }
+}
+
+/// A host claims the outbox rows it sends until a lease ends, so several hosts never send
+/// one row together and a crashed host's rows go out again when its lease ends.
+#[derive(Debug)]
+struct OutboxClaims;
+
+impl MigrationName for OutboxClaims {
+    fn name(&self) -> &str {
+        "m20261128_000019_outbox_claims"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for OutboxClaims {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        add_column(manager, "outbox", big_integer_null("claimed_until")).await
+    }
+}
+
+/// A redelivered message is looked up in every conversation of its thread, not only the
+/// current one: the provider may send it again after the thread moved on.
+#[derive(Debug)]
+struct ThreadConversations;
+
+impl MigrationName for ThreadConversations {
+    fn name(&self) -> &str {
+        "m20261128_000020_thread_conversations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ThreadConversations {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_index(
+                Index::create()
+                    .name("conversations_thread")
+                    .table("conversations")
+                    .col("channel")
+                    .col("thread")
+                    .to_owned(),
+            )
+            .await
     }
 }

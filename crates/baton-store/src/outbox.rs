@@ -4,8 +4,8 @@
 use baton_core::ids::ConversationId;
 use baton_engine::model::OutboxItem;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use crate::convert::{self, micros};
@@ -13,33 +13,44 @@ use crate::entity::{conversation, message, outbox};
 use crate::turns::audit;
 use crate::{Result, backend};
 
-/// Rows due at `now`, oldest first. A row waits while an earlier row of its conversation
-/// is neither delivered nor failed, so one visitor gets messages in order even when a
-/// provider asks to retry one.
-pub(crate) async fn pending(
+/// Claims up to `limit` rows due at `now`, oldest first, until `lease_until`: a host
+/// sends only what it claimed, so several hosts never send one row together, and a host
+/// that dies while sending frees its rows when the lease ends.
+///
+/// A row waits while an earlier row of its conversation is neither delivered nor failed
+/// (claimed or not), so one visitor gets messages in order even when a provider asks to
+/// retry one. The claim is one conditional update: a concurrent claimer on PostgreSQL
+/// waits for the locked rows, re-checks `claimed_until` and skips what this one took.
+pub(crate) async fn claim(
     db: &impl ConnectionTrait,
     limit: u64,
     now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
 ) -> Result<Vec<OutboxItem>> {
-    let items = outbox::Entity::find()
-        .filter(outbox::Column::DeliveredAt.is_null())
-        .filter(outbox::Column::FailedAt.is_null())
-        .filter(
-            outbox::Column::RetryAt
-                .is_null()
-                .or(outbox::Column::RetryAt.lte(micros(now))),
-        )
-        .filter(Expr::cust(
+    let due = Query::select()
+        .column(outbox::Column::Id)
+        .from(outbox::Entity)
+        .cond_where(due_at(now))
+        .and_where(Expr::cust(
             "NOT EXISTS (SELECT 1 FROM outbox AS earlier \
              WHERE earlier.conversation_id = outbox.conversation_id \
              AND earlier.id < outbox.id \
              AND earlier.delivered_at IS NULL AND earlier.failed_at IS NULL)",
         ))
-        .order_by_asc(outbox::Column::Id)
+        .order_by(outbox::Column::Id, sea_orm::Order::Asc)
         .limit(limit)
-        .all(db)
+        .to_owned();
+    let mut items = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(micros(lease_until)),
+        )
+        .filter(due_at(now))
+        .filter(outbox::Column::Id.in_subquery(due))
+        .exec_with_returning(db)
         .await
         .map_err(backend)?;
+    items.sort_by_key(|item| item.id);
     if items.is_empty() {
         return Ok(Vec::new());
     }
@@ -77,6 +88,40 @@ pub(crate) async fn pending(
     Ok(out)
 }
 
+/// Not delivered, not failed, not waiting to retry, not claimed by a live host.
+fn due_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(outbox::Column::DeliveredAt.is_null())
+        .add(outbox::Column::FailedAt.is_null())
+        .add(
+            outbox::Column::RetryAt
+                .is_null()
+                .or(outbox::Column::RetryAt.lte(micros(now))),
+        )
+        .add(
+            outbox::Column::ClaimedUntil
+                .is_null()
+                .or(outbox::Column::ClaimedUntil.lte(micros(now))),
+        )
+}
+
+/// Frees every claim: at the start of the only host (SQLite), the claims of the process
+/// before it died are void, and waiting for their leases would only delay its messages.
+pub(crate) async fn release_claims(db: &impl ConnectionTrait) -> Result<u64> {
+    let done = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(outbox::Column::ClaimedUntil.is_not_null())
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(outbox::Column::FailedAt.is_null())
+        .exec(db)
+        .await
+        .map_err(backend)?;
+    Ok(done.rows_affected)
+}
+
 pub(crate) async fn mark_delivered(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -84,6 +129,10 @@ pub(crate) async fn mark_delivered(
 ) -> Result<()> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::DeliveredAt, Expr::value(micros(now)))
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<i64>::None),
+        )
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),
@@ -138,6 +187,11 @@ pub(crate) async fn mark_attempt_failed(
     outbox::Entity::update_many()
         .col_expr(column, Expr::value(micros(at)))
         .col_expr(outbox::Column::LastError, Expr::value(error))
+        // Settled for now: a retry is due at its own time, not at the end of the lease.
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<i64>::None),
+        )
         .col_expr(
             outbox::Column::Attempts,
             Expr::col(outbox::Column::Attempts).add(1),

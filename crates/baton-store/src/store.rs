@@ -270,10 +270,12 @@ impl Store for SeaStore {
         channel: &str,
         thread: &str,
         visitor: Visitor,
+        client_message_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation> {
         in_txn!(self, |txn| {
-            threads::thread_conversation(&txn, channel, thread, visitor, now).await?
+            threads::thread_conversation(&txn, channel, thread, visitor, client_message_id, now)
+                .await?
         })
     }
 
@@ -552,8 +554,20 @@ impl Store for SeaStore {
         turns::queue_length(&self.db).await
     }
 
-    async fn pending_outbox(&self, limit: u64, now: DateTime<Utc>) -> StoreResult<Vec<OutboxItem>> {
-        outbox::pending(&self.db, limit, now).await
+    async fn claim_outbox(
+        &self,
+        limit: u64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        outbox::claim(&self.db, limit, now, lease_until).await
+    }
+
+    async fn release_outbox_claims(&self) -> StoreResult<u64> {
+        if self.db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+            return Ok(0);
+        }
+        outbox::release_claims(&self.db).await
     }
 
     async fn mark_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {

@@ -5,8 +5,10 @@
 use baton_core::ids::ConversationId;
 use baton_engine::model::{Author, Conversation, Message, Visitor};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::entity::{conversation, message, thread};
 use crate::turns::{NewMessage, create_conversation, get, insert_message, locked, system_message};
@@ -14,12 +16,15 @@ use crate::{Result, backend};
 
 /// The open conversation of `thread` on `channel`, or a new one. The thread row is the
 /// lock: concurrent first messages of one thread wait for each other and share the
-/// conversation; a closed conversation gives way to a new one.
+/// conversation; a closed conversation gives way to a new one. A repeat of a message one
+/// of the thread's conversations holds (`client_message_id`, a provider redelivering
+/// after a close) goes back to that one, to be answered as a repeat, not stored twice.
 pub(crate) async fn thread_conversation(
     db: &impl ConnectionTrait,
     channel: &str,
     thread_id: &str,
     visitor: Visitor,
+    client_message_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Conversation> {
     thread::Entity::insert(thread::ActiveModel {
@@ -43,6 +48,11 @@ pub(crate) async fn thread_conversation(
                 "thread {thread_id}"
             )))
         })?;
+    if let Some(key) = client_message_id
+        && let Some(holder) = holder(db, channel, thread_id, key).await?
+    {
+        return get(db, holder).await;
+    }
     if row.conversation_id > 0 {
         let current = get(db, ConversationId(row.conversation_id)).await?;
         if current.status == baton_engine::model::ConversationStatus::Open {
@@ -66,6 +76,40 @@ pub(crate) async fn thread_conversation(
         .await
         .map_err(backend)?;
     Ok(created)
+}
+
+/// The conversation of the thread that holds the message `client_message_id`, newest
+/// first (the thread's conversations by index, then the message by its unique key).
+async fn holder(
+    db: &impl ConnectionTrait,
+    channel: &str,
+    thread_id: &str,
+    client_message_id: &str,
+) -> Result<Option<ConversationId>> {
+    let found: Option<i64> = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::Id)
+        .filter(conversation::Column::Channel.eq(channel))
+        .filter(conversation::Column::Thread.eq(thread_id))
+        .filter(
+            conversation::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(message::Column::ConversationId)
+                    .from(message::Entity)
+                    .and_where(message::Column::ClientMessageId.eq(client_message_id))
+                    .and_where(
+                        Expr::col((message::Entity, message::Column::ConversationId))
+                            .equals((conversation::Entity, conversation::Column::Id)),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .order_by_desc(conversation::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await
+        .map_err(backend)?;
+    Ok(found.map(ConversationId))
 }
 
 /// A system message to the visitor of conversation `id`, through the outbox. With

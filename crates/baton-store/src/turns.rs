@@ -333,6 +333,13 @@ pub(crate) async fn commit_turn(
     let now = turn.now;
     let row = locked(db, turn.conversation_id).await.map_err(Some)?;
     if row.status != "open" {
+        // A repeat of a message stored before the close gets its first answer, as on an
+        // open conversation: the client only retried what it was not sure had arrived.
+        if let Some(key) = turn.client_message_id.as_deref()
+            && let Some(replies) = replay(db, turn.conversation_id, key).await.map_err(Some)?
+        {
+            return Ok(TurnOutcome::Duplicate { replies });
+        }
         return Err(Some(StoreError::Conflict(
             "the conversation is closed; start a new one".into(),
         )));

@@ -166,7 +166,7 @@ async fn handback_frees_capacity_and_the_queue_takes_it(db: Db) {
     assert_eq!(position(store, held).await, None);
     // The handoff messages went out (a conversation's rows leave in order).
     let sent: Vec<i64> = store
-        .pending_outbox(100, Utc::now())
+        .claim_outbox(100, Utc::now(), Utc::now() + chrono::Duration::seconds(60))
         .await
         .expect("outbox")
         .iter()
@@ -204,7 +204,10 @@ async fn handback_frees_capacity_and_the_queue_takes_it(db: Db) {
         "one released, one taken"
     );
     // The notice goes out through the outbox, and the audit row names who and why.
-    let pending = store.pending_outbox(100, Utc::now()).await.expect("outbox");
+    let pending = store
+        .claim_outbox(100, Utc::now(), Utc::now() + chrono::Duration::seconds(60))
+        .await
+        .expect("outbox");
     assert!(
         pending
             .iter()

@@ -787,8 +787,8 @@ async fn a_thread_keeps_one_open_conversation(db: Db) {
         email: None,
     };
     let (a, b) = tokio::join!(
-        store.thread_conversation("telegram", "4242", visitor(), Utc::now()),
-        store.thread_conversation("telegram", "4242", visitor(), Utc::now()),
+        store.thread_conversation("telegram", "4242", visitor(), None, Utc::now()),
+        store.thread_conversation("telegram", "4242", visitor(), None, Utc::now()),
     );
     let (a, b) = (a.expect("first"), b.expect("second"));
     assert_eq!(
@@ -797,29 +797,61 @@ async fn a_thread_keeps_one_open_conversation(db: Db) {
     );
     assert_eq!(a.channel, "telegram");
     let other = store
-        .thread_conversation("whatsapp", "4242", visitor(), Utc::now())
+        .thread_conversation("whatsapp", "4242", visitor(), None, Utc::now())
         .await
         .expect("other channel");
     assert_ne!(other.id, a.id, "threads are per channel");
+    let turn = |id, key: &str| Turn {
+        conversation_id: id,
+        text: "hello".into(),
+        client_message_id: Some(key.into()),
+        action: TurnAction::Reply("hi".into()),
+        now: Utc::now(),
+    };
+    store.commit_turn(turn(a.id, "4242:1")).await.expect("turn");
     store
         .close(a.id, owner.id, Utc::now())
         .await
         .expect("close");
     let next = store
-        .thread_conversation("telegram", "4242", visitor(), Utc::now())
+        .thread_conversation("telegram", "4242", visitor(), Some("4242:2"), Utc::now())
         .await
         .expect("after close");
     assert_ne!(
         next.id, a.id,
         "a closed conversation gives way to a new one"
     );
+    // The provider redelivers the message the closed conversation holds (its first
+    // answer was lost): it goes back there and is answered as a repeat, stored once.
+    let repeat = store
+        .thread_conversation("telegram", "4242", visitor(), Some("4242:1"), Utc::now())
+        .await
+        .expect("repeat after close");
+    assert_eq!(repeat.id, a.id);
+    let outcome = store
+        .commit_turn(turn(a.id, "4242:1"))
+        .await
+        .expect("a repeat on a closed conversation");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Duplicate {
+            replies: vec![baton_engine::model::Reply {
+                author: baton_engine::model::Author::Agent,
+                text: "hi".into()
+            }]
+        }
+    );
+    assert!(matches!(
+        store.commit_turn(turn(a.id, "4242:3")).await,
+        Err(StoreError::Conflict(_))
+    ));
 }
 
 async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
     let store = &db.store;
     let now = Utc::now();
     let c = store
-        .thread_conversation("telegram", "77", Visitor::default(), now)
+        .thread_conversation("telegram", "77", Visitor::default(), None, now)
         .await
         .expect("thread");
     let notify = |text: &'static str, answered: Option<&'static str>| async move {
@@ -836,7 +868,10 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
     let texts = |items: Vec<baton_engine::model::OutboxItem>| -> Vec<String> {
         items.into_iter().map(|i| i.message.text).collect()
     };
-    let pending = store.pending_outbox(10, now).await.expect("pending");
+    let pending = store
+        .claim_outbox(10, now, now + chrono::Duration::seconds(60))
+        .await
+        .expect("pending");
     assert_eq!(pending[0].thread.as_deref(), Some("77"));
     assert_eq!(pending[0].message.id, first.id);
     assert_eq!(
@@ -856,13 +891,16 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
         .expect("retry");
     assert!(
         store
-            .pending_outbox(10, now)
+            .claim_outbox(10, now, now + chrono::Duration::seconds(60))
             .await
             .expect("pending")
             .is_empty()
     );
     let later = now + chrono::Duration::seconds(61);
-    let due = store.pending_outbox(10, later).await.expect("pending");
+    let due = store
+        .claim_outbox(10, later, later + chrono::Duration::seconds(60))
+        .await
+        .expect("pending");
     assert_eq!(
         (texts(due.clone()), due[0].attempts),
         (vec!["one".to_owned()], 1)
@@ -878,7 +916,10 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
     assert_eq!(event.detail["reason"], "HTTP 403");
     assert_eq!(event.detail["message_id"], first.id.0);
     assert_eq!(event.detail["attempts"], 2);
-    let next = store.pending_outbox(10, later).await.expect("pending");
+    let next = store
+        .claim_outbox(10, later, later + chrono::Duration::seconds(60))
+        .await
+        .expect("pending");
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].message.id, second.id);
     store
@@ -887,7 +928,7 @@ async fn the_outbox_keeps_each_conversation_in_order_through_retries(db: Db) {
         .expect("delivered");
     assert!(
         store
-            .pending_outbox(10, later)
+            .claim_outbox(10, later, later + chrono::Duration::seconds(60))
             .await
             .expect("pending")
             .is_empty()
