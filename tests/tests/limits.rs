@@ -2,7 +2,8 @@
 //! small limits from `[limits]`: per-address rate limits answer 429 with `Retry-After` and
 //! recover after the window; routes refuse bodies over their limit; event streams are
 //! capped per address and in total and freed when they end; a client that trickles its
-//! headers is cut off while others are served; at the connection cap clients wait.
+//! headers is cut off while others are served; at the connection cap clients wait; behind
+//! a trusted proxy the forwarded client is what counts.
 //!
 //! Other loopback addresses (127.0.0.2, ...) stand in for other clients.
 
@@ -306,10 +307,60 @@ async fn at_the_connection_cap_new_clients_wait_for_a_free_connection() {
     assert_eq!(status, StatusCode::OK);
 }
 
-#[test]
-fn an_invalid_limit_stops_the_start_and_names_the_key() {
+/// Behind a reverse proxy listed in `trusted_proxies` the limits count the client its
+/// `X-Forwarded-For` names; from any other peer the header is ignored, so a client cannot
+/// escape its limit by writing one.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_and_a_forged_header_is_not_believed()
+ {
+    let server = start(
+        "window_seconds = 3\nconversations_per_minute_per_address = 2\n\
+         trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]",
+    )
+    .await;
+    let visitor = json!({"visitor": {"name": "Ada"}});
+    let create = |client: &reqwest::Client, forwarded: &str| {
+        client
+            .post(server.url(CREATE))
+            .header("x-forwarded-for", forwarded)
+            .json(&visitor)
+    };
+    let proxy = client_from(1);
+    for _ in 0..2 {
+        let (status, _, body) = send(create(&proxy, "203.0.113.1")).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    assert_limited(
+        &send(create(&proxy, "203.0.113.1")).await,
+        "a third conversation from one client behind the proxy",
+    );
+    // Another client behind the same proxy has its own count; a forged left part and a
+    // second proxy of ours do not change who the client is.
+    let (status, _, body) = send(create(&proxy, "203.0.113.2")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_limited(
+        &send(create(&proxy, "198.51.100.7, 203.0.113.1, 10.1.2.3")).await,
+        "the first client again, through two proxies, with a forged address before it",
+    );
+
+    // A peer that is not a trusted proxy: its header is ignored.
+    let direct = client_from(3);
+    for forged in ["192.0.2.1", "192.0.2.2"] {
+        let (status, _, body) = send(create(&direct, forged)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    assert_limited(
+        &send(create(&direct, "192.0.2.3")).await,
+        "a client writing a new X-Forwarded-For each time",
+    );
+}
+
+/// Starts `baton serve` with `env` on an empty folder and expects it to refuse, naming `key`.
+fn refuses_to_start(env: &[(&str, &str)], config: Option<&str>, key: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = baton_command(&["serve"]);
+    let path = dir.path().join("baton.toml");
+    std::fs::write(&path, config.unwrap_or_default()).unwrap();
+    let mut cmd = baton_command(&["--config", &path.display().to_string(), "serve"]);
     cmd.current_dir(dir.path())
         .env("BATON_HTTP__ADDR", "127.0.0.1:0")
         .env(
@@ -317,13 +368,27 @@ fn an_invalid_limit_stops_the_start_and_names_the_key() {
             format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display()),
         )
         .env("BATON_BOOTSTRAP_TOKEN", random_hex())
-        .env("BATON_LIMITS__MAX_STREAMS", "0")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied());
     let mut process = Process::spawn(cmd);
     let status = process
         .wait_exit(Duration::from_secs(30))
-        .unwrap_or_else(|| panic!("still running with max_streams = 0:\n{}", process.stderr()));
+        .unwrap_or_else(|| panic!("still running with a bad {key}:\n{}", process.stderr()));
     assert!(!status.success(), "exit status {status}");
     let stderr = process.stderr();
-    assert!(stderr.contains("limits.max_streams"), "{stderr}");
+    assert!(stderr.contains(key), "{stderr}");
+}
+
+#[test]
+fn an_invalid_limit_stops_the_start_and_names_the_key() {
+    refuses_to_start(
+        &[("BATON_LIMITS__MAX_STREAMS", "0")],
+        None,
+        "limits.max_streams",
+    );
+    refuses_to_start(
+        &[],
+        Some("[limits]\ntrusted_proxies = [\"10.0.0.1\", \"proxy.internal\"]\n"),
+        "limits.trusted_proxies",
+    );
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod client_addr;
 pub mod config;
 pub mod journal;
 pub mod limits;

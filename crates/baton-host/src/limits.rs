@@ -23,6 +23,8 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tower::{Layer, Service};
 
+use crate::client_addr::TrustedProxies;
+
 /// `[limits]`. Every default is far above what a small team's traffic reaches (see the
 /// README's Limits section for why each is safe).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +45,9 @@ pub struct LimitsConfig {
     pub streams_per_address: usize,
     /// Event streams open at once in total.
     pub max_streams: usize,
+    /// Reverse proxies (addresses or ranges) whose `X-Forwarded-For` names the client
+    /// these limits and sign-in count; empty: the header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for LimitsConfig {
@@ -57,6 +62,7 @@ impl Default for LimitsConfig {
             webhooks_per_minute_per_address: 6000,
             streams_per_address: 64,
             max_streams: 3072,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -95,6 +101,9 @@ impl LimitsConfig {
                 format!("at least {MIN_BODY_BYTES}: smaller refuses ordinary requests"),
             ));
         }
+        if let Err((index, reason)) = self.proxies() {
+            return Some(("limits.trusted_proxies", format!("entry {index}: {reason}")));
+        }
         if self.streams_per_address > self.max_streams {
             return Some((
                 "limits.streams_per_address",
@@ -102,6 +111,10 @@ impl LimitsConfig {
             ));
         }
         None
+    }
+
+    pub fn proxies(&self) -> Result<TrustedProxies, (usize, String)> {
+        TrustedProxies::parse(&self.trusted_proxies)
     }
 
     pub fn header_read_timeout(&self) -> Duration {

@@ -1,7 +1,8 @@
 //! The accept loop under the router: hyper's HTTP/1 connection builder with a timer, so a
 //! client that trickles its headers is cut off (`axum::serve` sets no header-read
-//! timeout), and a cap on open connections. Each request carries its peer's address
-//! (`ConnectInfo`) for the rate limits, as `axum::serve` gave it.
+//! timeout), and a cap on open connections. Each request carries its client's address
+//! (`ConnectInfo`) for the rate limits and sign-in: the peer's, as `axum::serve` gave
+//! it, or behind a trusted proxy the one its `X-Forwarded-For` names (port 0).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +34,8 @@ pub async fn run(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout())
         .keep_alive(true);
+    // Checked with the rest of the configuration at start.
+    let proxies = Arc::new(limits.proxies().unwrap_or_default());
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -61,10 +64,17 @@ pub async fn run(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let proxies = proxies.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            let client = proxies.client(peer.ip(), request.headers());
+            let client = if client == peer.ip() {
+                peer
+            } else {
+                SocketAddr::new(client, 0)
+            };
             request
                 .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(peer));
+                .insert(ConnectInfo::<SocketAddr>(client));
             let mut app = app.clone();
             async move { app.call(request).await }
         });
