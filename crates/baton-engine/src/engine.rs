@@ -861,10 +861,22 @@ impl Engine {
                 }
             }
         }
-        for (item, outcome) in futures_util::future::join_all(sends).await {
+        if !delivered.is_empty() {
+            self.inner
+                .store
+                .mark_delivered(&delivered, Utc::now())
+                .await?;
+        }
+        // Each provider's answer is recorded as it comes: a crash then resends only what
+        // was in flight, not every row of the batch a slow provider held up.
+        let mut sends: futures_util::stream::FuturesUnordered<_> = sends.into_iter().collect();
+        while let Some((item, outcome)) = futures_util::StreamExt::next(&mut sends).await {
             match outcome {
                 Delivery::Sent => {
-                    delivered.push(item.id);
+                    self.inner
+                        .store
+                        .mark_delivered(&[item.id], Utc::now())
+                        .await?;
                     self.publish(Event::Message(item.message));
                 }
                 Delivery::Retry { after, reason } => {
@@ -888,12 +900,6 @@ impl Engine {
                     self.inner.store.mark_failed(item.id, &reason, now).await?;
                 }
             }
-        }
-        if !delivered.is_empty() {
-            self.inner
-                .store
-                .mark_delivered(&delivered, Utc::now())
-                .await?;
         }
         tracing::debug!(?per_channel, "outbox batch settled");
         Ok(settled)
