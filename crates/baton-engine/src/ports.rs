@@ -384,6 +384,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Vec<WebhookDelivery>>;
     /// Records a batch of attempts and what follows each, in one transaction.
     async fn record_webhook_attempts(&self, outcomes: &[WebhookOutcome]) -> StoreResult<()>;
+    /// Deletes webhook history older than `before`, at most `limit` rows of each table:
+    /// attempts, and deliveries settled (delivered or given up on). Returns how many rows
+    /// went; the caller repeats while that is not 0.
+    async fn prune_webhook_history(&self, before: DateTime<Utc>, limit: u64) -> StoreResult<u64>;
 
     // --- sign-in: passwords, set-password links, sessions (B13) ----------------------
     /// The user whose sign-in email is `email` (compared case-insensitively), with the

@@ -38,6 +38,9 @@ pub struct WebhooksConfig {
     pub retry_base_ms: f64,
     /// How often the outbox is swept for retries that came due.
     pub sweep_ms: u64,
+    /// Days attempts and settled deliveries are kept (0: forever). Failed deliveries can
+    /// be replayed until then.
+    pub retention_days: u32,
 }
 
 impl Default for WebhooksConfig {
@@ -48,9 +51,15 @@ impl Default for WebhooksConfig {
             concurrency: 16,
             retry_base_ms: 5_000.0,
             sweep_ms: 1_000,
+            retention_days: 30,
         }
     }
 }
+
+/// How often history past the retention is looked for.
+const RETENTION_SWEEP: Duration = Duration::from_secs(3600);
+/// Rows of each table one delete takes at most.
+const RETENTION_BATCH: u64 = 5_000;
 
 /// The retry schedule after the first attempt: about three days in all.
 const SCHEDULE_SECONDS: [u64; 9] = [
@@ -222,6 +231,9 @@ impl Dispatcher {
     /// Runs until the process ends. A claimed batch is sent and recorded on its own
     /// task, so the next claim does not wait for the receivers or for the recording.
     pub async fn run(self) {
+        if self.config.retention_days > 0 {
+            tokio::spawn(self.clone().prune());
+        }
         let mut events = self.engine.subscribe_local();
         let sweep = Duration::from_millis(self.config.sweep_ms.max(10));
         let batches = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
@@ -267,6 +279,41 @@ impl Dispatcher {
                 events.try_recv(),
                 Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
             ) {}
+        }
+    }
+
+    /// Until the process ends: deletes the history older than `retention_days`, a batch
+    /// at a time, once an hour (every host does; the deletes do not conflict).
+    async fn prune(self) {
+        let keep = chrono::Duration::days(i64::from(self.config.retention_days));
+        let mut tick = tokio::time::interval(RETENTION_SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let before = Utc::now() - keep;
+            let mut pruned = 0;
+            loop {
+                match self
+                    .engine
+                    .store()
+                    .prune_webhook_history(before, RETENTION_BATCH)
+                    .await
+                {
+                    Ok(0) => break,
+                    Ok(n) => pruned += n,
+                    Err(error) => {
+                        tracing::warn!(%error, stage = "webhooks", "pruning history failed");
+                        break;
+                    }
+                }
+            }
+            if pruned > 0 {
+                tracing::info!(
+                    pruned,
+                    days = self.config.retention_days,
+                    "webhook history pruned"
+                );
+            }
         }
     }
 

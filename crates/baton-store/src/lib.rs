@@ -29,6 +29,7 @@ mod store;
 mod threads;
 mod tickets;
 mod turns;
+mod webhook_retention;
 mod webhooks;
 mod workflows;
 

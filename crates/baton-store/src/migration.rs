@@ -49,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(Email),
             Box::new(OutboxClaims),
             Box::new(ThreadConversations),
+            Box::new(WebhookRetention),
         ]
     }
 }
@@ -970,5 +971,38 @@ impl MigrationTrait for ThreadConversations {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// Webhook history older than the retention is deleted by age: indexes on the ages, so
+/// that finding nothing to delete does not read the whole log.
+#[derive(Debug)]
+struct WebhookRetention;
+
+impl MigrationName for WebhookRetention {
+    fn name(&self) -> &str {
+        "m20261128_000021_webhook_retention"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for WebhookRetention {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let indexes = [
+            Index::create()
+                .name("webhook_attempts_at")
+                .table("webhook_attempts")
+                .col("at")
+                .to_owned(),
+            Index::create()
+                .name("webhook_deliveries_created")
+                .table("webhook_deliveries")
+                .col("created_at")
+                .to_owned(),
+        ];
+        for index in indexes {
+            manager.create_index(index).await?;
+        }
+        Ok(())
     }
 }

@@ -672,6 +672,10 @@ impl Store for SeaStore {
         })
     }
 
+    async fn prune_webhook_history(&self, before: DateTime<Utc>, limit: u64) -> StoreResult<u64> {
+        crate::webhook_retention::prune(&self.db, before, limit).await
+    }
+
     async fn record_webhook_attempts(&self, outcomes: &[WebhookOutcome]) -> StoreResult<()> {
         in_txn!(self, |txn| {
             crate::webhooks::record(&txn, outcomes).await?

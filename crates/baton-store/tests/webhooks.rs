@@ -2,7 +2,7 @@
 //! a live conversation nobody answered moves on (`conversation.rerouted`) after a reply
 //! timeout of at least 30 s, which the end-to-end tests cannot wait for. The pass is run
 //! here with a clock past the timeout, and the rows are read the way the dispatcher
-//! claims them.
+//! claims them. Likewise the history's retention, pruned here with a clock days ahead.
 
 mod common;
 
@@ -11,7 +11,9 @@ use baton_core::ids::{ConversationId, InboxId, UserId};
 use baton_core::people::{Availability, Permission, Seat};
 use baton_core::settings::{Destination, HandoffSettings, Process};
 use baton_engine::Store;
-use baton_engine::model::{HandoffPlan, InboxKind, NewUser, Turn, TurnAction, Visitor};
+use baton_engine::model::{
+    HandoffPlan, InboxKind, NewUser, Turn, TurnAction, Visitor, WebhookNext, WebhookOutcome,
+};
 use baton_store::SeaStore;
 use chrono::{Duration, Utc};
 use common::Db;
@@ -20,6 +22,7 @@ use serde_json::{Value, json};
 on_both!(
     "hooks";
     a_reroute_and_a_requeue_are_events_in_sequence,
+    history_past_the_retention_is_pruned_in_batches_and_pending_deliveries_stay,
 );
 
 async fn setup(store: &SeaStore) -> (UserId, Vec<UserId>, HandoffSettings) {
@@ -222,4 +225,89 @@ async fn a_reroute_and_a_requeue_are_events_in_sequence(db: Db) {
         .map(|(_, body)| body)
         .collect();
     assert_eq!(moves_bodies, [rerouted]);
+}
+
+async fn history_past_the_retention_is_pruned_in_batches_and_pending_deliveries_stay(db: Db) {
+    let store = &db.store;
+    let (owner, _, settings) = setup(store).await;
+    let hook = store
+        .create_webhook(
+            "http://127.0.0.1:9/all",
+            &["*".into()],
+            "whsec_AAAA",
+            owner,
+            Utc::now(),
+        )
+        .await
+        .expect("webhook")
+        .id;
+    for _ in 0..3 {
+        hand_off(store, &settings).await;
+    }
+    let now = Utc::now();
+    let due = store
+        .claim_webhook_deliveries(10_000, now, now + Duration::minutes(1))
+        .await
+        .expect("claim");
+    assert!(due.len() >= 6, "{} deliveries", due.len());
+    // All delivered but the last two: one given up on, one to be retried tomorrow.
+    let outcomes: Vec<WebhookOutcome> = due
+        .iter()
+        .enumerate()
+        .map(|(i, d)| WebhookOutcome {
+            delivery_id: d.id,
+            status: Some(200),
+            error: None,
+            next: match due.len() - i {
+                1 => WebhookNext::RetryAt(now + Duration::days(1)),
+                2 => WebhookNext::GiveUp,
+                _ => WebhookNext::Delivered,
+            },
+            at: now,
+        })
+        .collect();
+    store
+        .record_webhook_attempts(&outcomes)
+        .await
+        .expect("record");
+    let attempts = async || {
+        store
+            .webhook_attempts(hook, 10_000, None)
+            .await
+            .expect("attempts")
+            .len()
+    };
+    assert_eq!(attempts().await, due.len());
+
+    // Nothing is old yet.
+    let yesterday = now - Duration::days(1);
+    assert_eq!(
+        store
+            .prune_webhook_history(yesterday, 2)
+            .await
+            .expect("prune"),
+        0
+    );
+    // A month on, in batches of two per table until nothing is left to prune.
+    let later = now + Duration::days(31);
+    let mut pruned = Vec::new();
+    loop {
+        let n = store.prune_webhook_history(later, 2).await.expect("prune");
+        if n == 0 {
+            break;
+        }
+        assert!(n <= 4, "a batch took {n} rows");
+        pruned.push(n);
+    }
+    // Every attempt, and every delivery but the one still to be tried.
+    assert_eq!(pruned.iter().sum::<u64>(), 2 * due.len() as u64 - 1);
+    assert_eq!(attempts().await, 0);
+    let retried = store
+        .claim_webhook_deliveries(10_000, later, later + Duration::minutes(1))
+        .await
+        .expect("claim");
+    assert_eq!(
+        retried.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [due[due.len() - 1].id]
+    );
 }
