@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::strict::Strict;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
@@ -35,8 +36,14 @@ where
             }
         })?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(&mut deserializer) {
-            Ok(value) => Ok(ApiJson(value)),
+        match serde_path_to_error::deserialize(Strict(&mut deserializer)) {
+            Ok(value) => {
+                // Characters after the value: not JSON, as `serde_json::from_slice` says.
+                deserializer.end().map_err(|error| {
+                    ApiError::Malformed(format!("the body is not valid JSON: {error}"))
+                })?;
+                Ok(ApiJson(value))
+            }
             Err(error) => {
                 let path = error.path().to_string();
                 let inner = error.into_inner();

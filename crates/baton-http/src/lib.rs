@@ -5,6 +5,7 @@
 mod error;
 mod json;
 mod params;
+mod strict;
 mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};

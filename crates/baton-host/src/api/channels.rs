@@ -199,10 +199,14 @@ pub(crate) async fn retry(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MailsQuery {
-    /// How many mails, newest first (default 100, at most 1000).
+    /// How many mails, newest first (default 100; a value below 1 counts as 1, above
+    /// 1000 as 1000).
+    #[param(nullable = false)]
     pub limit: Option<u64>,
     /// Only mails with a smaller id: the last id of a page gives the next one.
+    #[param(nullable = false)]
     pub before: Option<i64>,
 }
 

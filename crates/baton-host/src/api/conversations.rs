@@ -127,12 +127,29 @@ pub struct Conversations {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `unassigned`, `mine`, `open` (default) or `all`.
+    #[param(inline, value_type = Option<ViewName>, nullable = false)]
     pub view: Option<String>,
     /// At most this many (default 100, at most 1000).
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(minimum = 1, maximum = 1000, nullable = false)]
     pub limit: Option<u64>,
+}
+
+/// The views of `GET /api/v1/conversations`.
+#[derive(Debug, ToSchema)]
+#[schema(as = ViewName)]
+#[allow(dead_code)]
+enum ViewName {
+    #[schema(rename = "unassigned")]
+    Unassigned,
+    #[schema(rename = "mine")]
+    Mine,
+    #[schema(rename = "open")]
+    Open,
+    #[schema(rename = "all")]
+    All,
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListQuery),
@@ -219,7 +236,9 @@ pub struct AssignRequest {
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations",
     params(("id" = i64, Path)), request_body = AssignRequest,
     responses((status = 200, body = ConversationDto), (status = 409, body = baton_http::ErrorBody),
-        (status = 422, body = baton_http::ErrorBody)),
+        (status = 422, body = baton_http::ErrorBody, description = "The user or team does not \
+        exist, the user has no paid seat or no free capacity, or `from_user_id` is not the \
+        current owner")),
     security(("bearer" = [])))]
 pub(crate) async fn assign(
     State(state): State<AppState>,

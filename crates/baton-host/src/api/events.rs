@@ -77,7 +77,7 @@ pub(crate) struct EventsQuery {
         description = "An event id to start after, as `Last-Event-ID` (which wins when both are sent): how a page rendered at a known position opens its first stream."),
         ("Last-Event-ID" = Option<String>, Header,
         description = "The id of the last event received. The events after it are replayed; when they are no longer kept (about 4,096 events), after a restart, or from another host, the stream starts with one `resync` event instead: re-read the views.")),
-    responses((status = 200, description = "text/event-stream of `message`, `assigned`, `closed`, `handed_back`, `reopened` and `settings_changed` events, each with an id, and `resync` events (re-read the views: events were lost)")),
+    responses((status = 200, content_type = "text/event-stream", description = "text/event-stream of `message`, `assigned`, `closed`, `handed_back`, `reopened` and `settings_changed` events, each with an id, and `resync` events (re-read the views: events were lost)")),
     security(("bearer" = [])))]
 pub(crate) async fn events(
     State(state): State<AppState>,

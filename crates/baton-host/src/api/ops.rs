@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use baton_http::{ApiError, ApiJson, ApiQuery};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Staff;
@@ -93,17 +93,21 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<impl IntoRe
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "This document")))]
 pub(crate) async fn openapi() -> impl IntoResponse {
-    axum::Json(crate::openapi::ApiDoc::openapi())
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    axum::Json(DOCUMENT.get_or_init(crate::openapi::document).clone())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// How many events, newest first (default 100, at most 1000).
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(minimum = 1, maximum = 1000, nullable = false)]
     pub limit: Option<u64>,
     /// Only events with a smaller id: pass the last id of a page to get the next one.
+    #[param(nullable = false)]
     pub before: Option<i64>,
     /// Only events of this kind (`handoff`, `settings_changed`, ...).
+    #[param(nullable = false)]
     pub kind: Option<String>,
 }
 

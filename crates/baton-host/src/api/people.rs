@@ -145,7 +145,8 @@ fn capacity(value: u32) -> Result<u32, ApiError> {
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
-    responses((status = 201, body = UserDto), (status = 422, body = baton_http::ErrorBody)),
+    responses((status = 201, body = UserDto), (status = 422, body = baton_http::ErrorBody,
+        description = "A name blank once trimmed, or another user signs in with this email")),
     security(("bearer" = [])))]
 pub(crate) async fn create_user(
     State(state): State<AppState>,
@@ -260,7 +261,8 @@ pub struct UpdateUser {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path)), request_body = UpdateUser,
     responses((status = 200, body = UserDto), (status = 403, body = baton_http::ErrorBody),
-        (status = 422, body = baton_http::ErrorBody)),
+        (status = 422, body = baton_http::ErrorBody, description = "A name blank once \
+        trimmed, or the change takes admin from the last user who has it")),
     security(("bearer" = [])))]
 pub(crate) async fn update_user(
     State(state): State<AppState>,
@@ -317,7 +319,9 @@ pub(crate) async fn set_capacity(
 
 #[utoipa::path(put, path = "/api/v1/users/{id}/working_hours", tag = "users",
     params(("id" = i64, Path)), request_body = Option<WorkingHoursDto>,
-    responses((status = 200, body = UserDto), (status = 422, body = baton_http::ErrorBody)),
+    responses((status = 200, body = UserDto), (status = 422, body = baton_http::ErrorBody,
+        description = "A time zone the server does not know, a span that does not end after \
+        it starts, or spans of a day that overlap")),
     security(("bearer" = [])))]
 pub(crate) async fn set_working_hours(
     State(state): State<AppState>,
@@ -374,7 +378,9 @@ pub struct Teams {
 }
 
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeam,
-    responses((status = 201, body = TeamDto)), security(("bearer" = [])))]
+    responses((status = 201, body = TeamDto), (status = 422, body = baton_http::ErrorBody,
+        description = "A name blank once trimmed, or a member id no user has")),
+    security(("bearer" = [])))]
 pub(crate) async fn create_team(
     State(state): State<AppState>,
     staff: Staff,

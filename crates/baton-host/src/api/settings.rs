@@ -128,8 +128,13 @@ pub enum StrategyDto {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesDto {
+    /// Not blank unless `process` is `none`.
+    #[schema(max_length = 2000)]
     pub available: String,
+    /// Not blank unless `process` is `none`.
+    #[schema(max_length = 2000)]
     pub unavailable: String,
+    #[schema(max_length = 2000)]
     pub unassigned_by_workflow: String,
 }
 
@@ -301,7 +306,12 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     params(("If-Match" = Option<String>, Header,
         description = "The version the change is based on; 409 when the stored one is another")),
     responses((status = 200, body = SettingsDoc), (status = 403, body = baton_http::ErrorBody),
-        (status = 409, body = baton_http::ErrorBody), (status = 422, body = baton_http::ErrorBody)),
+        (status = 409, body = baton_http::ErrorBody), (status = 422, body = baton_http::ErrorBody,
+        description = "A value out of its range, a blank handoff message while `process` is \
+        not `none`, a destination missing or incomplete for its kind, or a reference that \
+        does not hold: an inbox, team or workflow that does not exist, a routed user without \
+        a paid seat, a workflow that is not ticket-based or not complete, a workflow \
+        destination without a help desk")),
     security(("bearer" = [])))]
 pub(crate) async fn put_settings(
     State(state): State<AppState>,
@@ -378,7 +388,9 @@ fn char_span(text: &str, trigger: &Trigger) -> Option<[usize; 2]> {
 }
 
 #[utoipa::path(post, path = "/api/v1/handoff/simulate", tag = "handoff", request_body = SimulateRequest,
-    responses((status = 200, body = SimulateResponse)), security(("bearer" = [])))]
+    responses((status = 200, body = SimulateResponse), (status = 422, body = baton_http::ErrorBody,
+        description = "A blank text")),
+    security(("bearer" = [])))]
 pub(crate) async fn simulate(
     State(state): State<AppState>,
     _staff: Staff,

@@ -119,7 +119,9 @@ pub fn check_events(events: &[String]) -> Result<Vec<String>, FieldError> {
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = CreateWebhook,
-    responses((status = 201, body = CreatedWebhook), (status = 422, body = baton_http::ErrorBody),
+    responses((status = 201, body = CreatedWebhook), (status = 422, body = baton_http::ErrorBody,
+        description = "A URL that does not parse, whose host does not resolve, or (unless \
+        allowed) is private, loopback or link-local"),
         (status = 403, body = baton_http::ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn create(
@@ -184,10 +186,13 @@ pub(crate) async fn remove(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AttemptsQuery {
     /// How many attempts, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000, nullable = false)]
     pub limit: Option<u64>,
     /// Only attempts with a smaller id: pass `next_before` to get the next page.
+    #[param(nullable = false)]
     pub before: Option<i64>,
 }
 

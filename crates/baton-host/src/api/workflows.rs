@@ -98,7 +98,9 @@ pub(crate) async fn list(
 
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows",
     request_body(content = Object, description = "A workflow definition"),
-    responses((status = 201, body = WorkflowDto), (status = 422, body = baton_http::ErrorBody)),
+    responses((status = 201, body = WorkflowDto), (status = 422, body = baton_http::ErrorBody,
+        description = "A name blank once trimmed, a user or team that does not exist, an \
+        owner without a paid seat, or a `set_property` name over 100 bytes")),
     security(("bearer" = [])))]
 pub(crate) async fn create(
     State(state): State<AppState>,
@@ -130,7 +132,9 @@ pub(crate) async fn get_one(
 #[utoipa::path(put, path = "/api/v1/workflows/{id}", tag = "workflows",
     params(("id" = i64, Path)),
     request_body(content = Object, description = "The whole new definition"),
-    responses((status = 200, body = WorkflowDto), (status = 422, body = baton_http::ErrorBody)),
+    responses((status = 200, body = WorkflowDto), (status = 422, body = baton_http::ErrorBody,
+        description = "A name blank once trimmed, a user or team that does not exist, an \
+        owner without a paid seat, or a `set_property` name over 100 bytes")),
     security(("bearer" = [])))]
 pub(crate) async fn update(
     State(state): State<AppState>,
@@ -173,7 +177,8 @@ fn find_template(state: &AppState, id: &str) -> Option<Definition> {
 
 #[utoipa::path(post, path = "/api/v1/workflows/from-template", tag = "workflows",
     request_body = FromTemplate,
-    responses((status = 201, body = WorkflowDto), (status = 422, body = baton_http::ErrorBody)),
+    responses((status = 201, body = WorkflowDto), (status = 422, body = baton_http::ErrorBody,
+        description = "No template has this id (built-in ones and those of `workflows.dir`)")),
     security(("bearer" = [])))]
 pub(crate) async fn from_template(
     State(state): State<AppState>,
