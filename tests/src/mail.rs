@@ -465,6 +465,8 @@ pub struct Received {
     pub to: Vec<String>,
     /// The message as sent after `DATA`.
     pub raw: Vec<u8>,
+    /// When the sink accepted it (its file's time).
+    pub at: SystemTime,
 }
 
 impl Received {
@@ -564,6 +566,9 @@ impl SmtpSink {
                         .map(|t| t.as_str().unwrap().to_owned())
                         .collect(),
                     raw: fs::read(meta.with_extension("eml")).unwrap(),
+                    at: fs::metadata(meta)
+                        .and_then(|m| m.modified())
+                        .unwrap_or(UNIX_EPOCH),
                 }
             })
             .collect()

@@ -166,6 +166,9 @@ impl Email {
         {
             return Err(RetryError::TooLarge(id));
         }
-        Ok(self.inbound.handle(mailbox, stored.id, stored.raw).await?)
+        Ok(self
+            .inbound
+            .handle(mailbox, stored.id, std::sync::Arc::new(stored.raw))
+            .await?)
     }
 }

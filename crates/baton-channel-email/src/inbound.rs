@@ -4,6 +4,7 @@
 //! after the conversation message committed, so a crash in between handles it again and
 //! the engine's `client_message_id` (the Message-ID) keeps it stored and answered once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use baton_core::ids::ConversationId;
@@ -80,6 +81,14 @@ fn attachments(mail: &InboundMail) -> String {
     .to_string()
 }
 
+/// Waits before handling a mail again after a database error; past them it is
+/// quarantined (and can be retried by hand).
+const BACKEND_RETRIES: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
 impl Inbound {
     /// Keeps a fetched mail, then handles it. An error leaves it pending (it is handled
     /// again on the next fetch); a mail that cannot be parsed does not error.
@@ -99,7 +108,24 @@ impl Inbound {
         if !self.pause_before_commit.is_zero() {
             tokio::time::sleep(self.pause_before_commit).await;
         }
-        match self.handle(mailbox, id, raw).await {
+        // Shared, not copied, between the attempts: a mail may be tens of megabytes.
+        let raw = Arc::new(raw);
+        let mut waits = BACKEND_RETRIES.iter();
+        let outcome = loop {
+            match self.handle(mailbox, id, raw.clone()).await {
+                // A database error may pass (SQLite busy, a PostgreSQL failover): the
+                // mail is handled again, as often as a redelivered one would be.
+                Err(StoreError::Backend(error)) => match waits.next() {
+                    Some(wait) => {
+                        tracing::info!(mailbox = %mailbox.name, id, %error, "handling failed; trying again");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => break Err(StoreError::Backend(error)),
+                },
+                outcome => break outcome,
+            }
+        };
+        match outcome {
             Ok(status) => Ok(status),
             // A mail the store refuses (a value one database cannot hold, say) must not
             // hold up the mails behind it: it is quarantined with the error. When even
@@ -153,7 +179,7 @@ impl Inbound {
         &self,
         mailbox: &MailboxConfig,
         id: i64,
-        raw: Vec<u8>,
+        raw: Arc<Vec<u8>>,
     ) -> Result<MailStatus, StoreError> {
         let mail = match self.parse(raw).await {
             Ok(mail) => mail,
@@ -208,7 +234,7 @@ impl Inbound {
         Ok(MailStatus::Done)
     }
 
-    async fn parse(&self, raw: Vec<u8>) -> Result<InboundMail, String> {
+    async fn parse(&self, raw: Arc<Vec<u8>>) -> Result<InboundMail, String> {
         let options = self.options;
         let task = tokio::task::spawn_blocking(move || parse(&raw, &options));
         match tokio::time::timeout(PARSE_TIMEOUT, task).await {

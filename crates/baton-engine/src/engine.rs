@@ -12,16 +12,16 @@ use baton_core::ids::{ConversationId, TeamId, UserId};
 use baton_core::people::Availability;
 use baton_core::settings::{Destination, FieldError, HandoffSettings, Process};
 use baton_core::text::{detect_frustration, detect_human_request, detect_small_talk};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, broadcast};
 
 use crate::Telemetry;
 use crate::events::Event;
-use crate::extensions::{Delivery, Extensions};
+use crate::extensions::{Deliverer, Delivery, Extensions};
 use crate::model::{
     Assignee, Assignment, Conversation, ConversationStatus, Handback, HandbackReason, HandedBack,
-    HandoffPlan, Message, Reply, Turn, TurnAction, TurnOutcome, User, VersionedSettings,
-    VisitorView,
+    HandoffPlan, Message, OutboxItem, Reply, Turn, TurnAction, TurnOutcome, User,
+    VersionedSettings, VisitorView,
 };
 use crate::ports::{Answerer, Store, StoreError, StoreResult};
 use crate::snapshot::{Compiled, SnapshotCache};
@@ -843,16 +843,17 @@ impl Engine {
         for item in items {
             *per_channel.entry(item.channel.clone()).or_default() += 1;
             match deliverers.get(&item.channel) {
-                // Messaging providers: an HTTP request each, all of the batch at once.
-                Some(deliverer) => sends.push(async move {
-                    let outcome = tokio::time::timeout(DELIVERY_DEADLINE, deliverer.deliver(&item))
-                        .await
-                        .unwrap_or_else(|_| Delivery::Retry {
-                            after: None,
-                            reason: format!("no answer within {} s", DELIVERY_DEADLINE.as_secs()),
-                        });
-                    (item, outcome)
-                }),
+                // Providers: a request each, all of the batch at once, each on its own
+                // task and recorded as soon as it is answered, so a crash resends only
+                // what was in flight. (Polled together in one task, a send paused while
+                // holding SQLite's one connection would starve another's recording.)
+                Some(deliverer) => {
+                    sends.push(tokio::spawn(self.clone().deliver_one(
+                        deliverer.clone(),
+                        item,
+                        now,
+                    )));
+                }
                 // Web chat delivers through live events (SSE reads them, and replays
                 // from the message table on reconnect), so publishing is delivery.
                 None => {
@@ -867,42 +868,62 @@ impl Engine {
                 .mark_delivered(&delivered, Utc::now())
                 .await?;
         }
-        // Each provider's answer is recorded as it comes: a crash then resends only what
-        // was in flight, not every row of the batch a slow provider held up.
-        let mut sends: futures_util::stream::FuturesUnordered<_> = sends.into_iter().collect();
-        while let Some((item, outcome)) = futures_util::StreamExt::next(&mut sends).await {
-            match outcome {
-                Delivery::Sent => {
-                    self.inner
-                        .store
-                        .mark_delivered(&[item.id], Utc::now())
-                        .await?;
-                    self.publish(Event::Message(item.message));
-                }
-                Delivery::Retry { after, reason } => {
-                    let wait = retry_after(item.attempts, after);
-                    tracing::warn!(
-                        channel = %item.channel, outbox = item.id, attempts = item.attempts + 1,
-                        retry_in_seconds = wait.as_secs_f64(), %reason, stage = "outbox",
-                        "delivery failed; will retry"
-                    );
-                    let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
-                    self.inner
-                        .store
-                        .mark_retry(item.id, at, &reason, now)
-                        .await?;
-                }
-                Delivery::Failed { reason } => {
-                    tracing::error!(
-                        channel = %item.channel, outbox = item.id, %reason, stage = "outbox",
-                        "delivery failed for good"
-                    );
-                    self.inner.store.mark_failed(item.id, &reason, now).await?;
-                }
+        let mut failed = None;
+        for send in futures_util::future::join_all(sends).await {
+            match send {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => failed = Some(error),
+                // A deliverer that panicked: the row comes back when its claim ends.
+                Err(error) => tracing::error!(%error, stage = "outbox", "a delivery panicked"),
             }
+        }
+        if let Some(error) = failed {
+            return Err(error);
         }
         tracing::debug!(?per_channel, "outbox batch settled");
         Ok(settled)
+    }
+}
+
+impl Engine {
+    /// Sends one claimed row within [`DELIVERY_DEADLINE`] and records how it went.
+    async fn deliver_one(
+        self,
+        deliverer: Arc<dyn Deliverer>,
+        item: OutboxItem,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let outcome = tokio::time::timeout(DELIVERY_DEADLINE, deliverer.deliver(&item))
+            .await
+            .unwrap_or_else(|_| Delivery::Retry {
+                after: None,
+                reason: format!("no answer within {} s", DELIVERY_DEADLINE.as_secs()),
+            });
+        let store = &self.inner.store;
+        match outcome {
+            Delivery::Sent => {
+                store.mark_delivered(&[item.id], Utc::now()).await?;
+                self.publish(Event::Message(item.message));
+            }
+            Delivery::Retry { after, reason } => {
+                let wait = retry_after(item.attempts, after);
+                tracing::warn!(
+                    channel = %item.channel, outbox = item.id, attempts = item.attempts + 1,
+                    retry_in_seconds = wait.as_secs_f64(), %reason, stage = "outbox",
+                    "delivery failed; will retry"
+                );
+                let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                store.mark_retry(item.id, at, &reason, now).await?;
+            }
+            Delivery::Failed { reason } => {
+                tracing::error!(
+                    channel = %item.channel, outbox = item.id, %reason, stage = "outbox",
+                    "delivery failed for good"
+                );
+                store.mark_failed(item.id, &reason, now).await?;
+            }
+        }
+        Ok(())
     }
 }
 

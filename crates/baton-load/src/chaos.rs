@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail};
 use baton_store::SeaStore;
@@ -65,6 +65,31 @@ static RETRIES: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) fn retried() {
     RETRIES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How long before a kill a send may have been answered and yet not recorded: the
+/// moments between a provider's answer and the commit that marks the row delivered.
+const IN_FLIGHT: Duration = Duration::from_secs(2);
+
+/// Whether the receipts of one outbox row beyond the rows marked delivered are sends a
+/// kill caught in flight: the outbox is at least once (no provider here can make a send
+/// idempotent), so a row may be sent again after its host died between the provider's
+/// answer and the commit. Each repeat must follow a kill that came at most [`IN_FLIGHT`]
+/// after the receipt before it; any other repeat is a delivery made twice. `times` in
+/// arrival order.
+pub(crate) fn resent_after_kills(times: &[SystemTime], rows: usize, kills: &[SystemTime]) -> bool {
+    let repeats = times.len().saturating_sub(rows.max(1));
+    let explained = times
+        .windows(2)
+        .filter(|pair| {
+            kills.iter().any(|kill| {
+                *kill >= pair[0]
+                    && *kill <= pair[1]
+                    && kill.duration_since(pair[0]).unwrap_or_default() <= IN_FLIGHT
+            })
+        })
+        .count();
+    repeats > 0 && explained >= repeats
 }
 
 /// Conversations each staff member may hold: small, so the capacity rule is exercised.
@@ -440,6 +465,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
     }
     let mut rng = Rng::new(7);
     let mut survived = 0usize;
+    let mut kills = Vec::with_capacity(args.kills);
     for k in 0..args.kills {
         let wait = args.interval_ms / 2 + rng.below(args.interval_ms.max(1));
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -450,6 +476,7 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
             .trim_end_matches('/')
             .to_owned();
         // SIGKILL: no shutdown, no flush, as a crash.
+        kills.push(SystemTime::now());
         servers[victim].child.kill()?;
         servers[victim].child.wait()?;
         // Down for a moment, so that requests meet a refused connection.
@@ -490,25 +517,34 @@ pub(crate) async fn run(args: ChaosArgs) -> Result<()> {
         &connect(&database).await?,
         &telegram_acked.lock().await,
         &sent.lock().await,
+        &kills,
     )
     .await?;
     let email =
-        crate::chaos_email::check(&connect(&database).await?, &mails_put, &receipts).await?;
+        crate::chaos_email::check(&connect(&database).await?, &mails_put, &receipts, &kills)
+            .await?;
     println!(
         "chaos: mails put {}, stored {}, lost {}, duplicated {}, not done {} (unhandled after \
-         120 s: {unhandled}); SMTP receipts {} for {} email outbox rows marked delivered",
+         120 s: {unhandled}); SMTP receipts {} for {} email outbox rows marked delivered \
+         (sent again after a kill caught it in flight, same Message-ID: {})",
         email.put,
         email.stored,
         email.lost,
         email.duplicated,
         email.not_done,
         email.receipts,
-        email.delivered_rows
+        email.delivered_rows,
+        email.resent_after_kill,
     );
     println!(
         "chaos: Telegram updates acknowledged {}, lost {}, duplicated {}; sendMessage calls {} \
-         for {} outbox rows marked delivered",
-        telegram.acked, telegram.lost, telegram.duplicated, telegram.sent, telegram.delivered_rows
+         for {} outbox rows marked delivered (sent again after a kill caught it in flight: {})",
+        telegram.acked,
+        telegram.lost,
+        telegram.duplicated,
+        telegram.sent,
+        telegram.delivered_rows,
+        telegram.resent_after_kill,
     );
     println!(
         "chaos: kills survived {survived}/{}; messages acknowledged {}, lost {}, duplicated {}; \
@@ -916,4 +952,29 @@ async fn replay_audit(store: &SeaStore, report: &mut Report) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_repeat_after_a_kill_that_caught_the_send_in_flight_is_excused() {
+        let t = |ms: u64| SystemTime::UNIX_EPOCH + Duration::from_millis(1_000_000 + ms);
+        // Sent at 0, killed at 300 ms, sent again after the restart.
+        assert!(resent_after_kills(&[t(0), t(900)], 1, &[t(300)]));
+        // No kill between the two: sent twice by a live host.
+        assert!(!resent_after_kills(&[t(0), t(900)], 1, &[t(950)]));
+        // A kill between them, but long after the first send was answered and recorded.
+        assert!(!resent_after_kills(&[t(0), t(9_000)], 1, &[t(5_000)]));
+        // Two repeats need two kills that caught a send.
+        assert!(!resent_after_kills(&[t(0), t(900), t(1_800)], 1, &[t(300)]));
+        assert!(resent_after_kills(
+            &[t(0), t(900), t(1_800)],
+            1,
+            &[t(300), t(1_000)]
+        ));
+        // Not a repeat at all.
+        assert!(!resent_after_kills(&[t(0)], 1, &[t(300)]));
+    }
 }

@@ -13,14 +13,14 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as SyncMutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow};
 use baton_e2e::mail::{Dovecot, Received, SmtpSink};
 use baton_store::SeaStore;
 use tokio::sync::Mutex;
 
-use crate::chaos::{Rng, rows, string, text};
+use crate::chaos::{Rng, resent_after_kills, rows, string, text};
 
 /// The customers' addresses and Message-IDs are in this domain, never the mailbox's.
 const CUSTOMERS: &str = "customers.test";
@@ -282,17 +282,21 @@ pub(crate) struct EmailReport {
     pub(crate) not_done: usize,
     pub(crate) receipts: usize,
     pub(crate) delivered_rows: usize,
+    /// Mails sent again because a kill caught the first send in flight.
+    pub(crate) resent_after_kill: usize,
     pub(crate) violations: Vec<String>,
 }
 
 /// Every mail put kept once in `email_mails`, handled (`done`), and stored once as a
 /// conversation message; each of our Message-IDs received by the sink as many times as
-/// outbox rows of it are marked delivered: more is a delivery made twice, fewer a row
-/// marked delivered that was never sent.
+/// outbox rows of it are marked delivered: more is a delivery made twice (unless a kill
+/// caught the first send in flight, see [`resent_after_kills`]), fewer a row marked
+/// delivered that was never sent.
 pub(crate) async fn check(
     store: &SeaStore,
     put: &[String],
     receipts: &[Received],
+    kills: &[SystemTime],
 ) -> Result<EmailReport> {
     let mut report = EmailReport {
         put: put.len(),
@@ -370,16 +374,19 @@ pub(crate) async fn check(
         }
         *delivered.entry(id).or_default() += 1;
     }
-    let mut received: HashMap<String, i64> = HashMap::new();
+    let mut received: HashMap<String, Vec<SystemTime>> = HashMap::new();
     for receipt in receipts {
         let id = header(&receipt.text(), "message-id")
             .and_then(|value| ids(&value).pop())
             .unwrap_or_default();
-        *received.entry(id).or_default() += 1;
+        received.entry(id).or_default().push(receipt.at);
     }
-    for (id, n) in &received {
+    for (id, times) in &received {
+        let n = times.len() as i64;
         let marked = delivered.get(id).copied().unwrap_or_default();
-        if *n > marked {
+        if n > marked && marked > 0 && resent_after_kills(times, marked as usize, kills) {
+            report.resent_after_kill += (n - marked) as usize;
+        } else if n > marked {
             report.violations.push(format!(
                 "mail {id:?} reached the SMTP server {n} times for {marked} email outbox rows \
                  marked delivered: delivered more than once"
@@ -387,7 +394,7 @@ pub(crate) async fn check(
         }
     }
     for (id, marked) in &delivered {
-        let n = received.get(id).copied().unwrap_or_default();
+        let n = received.get(id).map_or(0, |times| times.len() as i64);
         if n < *marked {
             report.violations.push(format!(
                 "mail {id:?}: {marked} email outbox rows marked delivered, {n} received by the \
