@@ -127,21 +127,9 @@ async fn the_server_does_what_its_openapi_document_says() {
         return;
     };
     let server = Server::start_with_config(Backend::Sqlite, SERVER_CONFIG.into()).await;
-    let visitor = server.visitor().await;
-    let (visitor_id, visitor_token) = (visitor.id, visitor.token.clone());
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("schemathesis.toml");
-    // The visitor's run works on the visitor's own conversation: any other id is a 404.
-    let visitor_config = dir.path().join("schemathesis-visitor.toml");
     std::fs::write(&config, ST_CONFIG).unwrap();
-    std::fs::write(
-        &visitor_config,
-        format!(
-            "{ST_CONFIG}\n[[operations]]\ninclude-path-regex = \"^/api/v1/chat/conversations/\\\\{{id\\\\}}\"\nparameters = {{ \"path.id\" = {visitor_id} }}\n"
-        ),
-    )
-    .unwrap();
-
     // `st` runs to its end; the server is another process, so blocking here stops nothing.
     tokio::task::block_in_place(|| {
         run(
@@ -151,15 +139,30 @@ async fn the_server_does_what_its_openapi_document_says() {
             &server.token,
             &[],
             "owner token, every operation",
-        );
+        )
+    });
+
+    // A visitor who arrives after the owner's run (which closes the conversations it
+    // finds), on their own conversation: any other id is a 404.
+    let visitor = server.visitor().await;
+    let visitor_config = dir.path().join("schemathesis-visitor.toml");
+    std::fs::write(
+        &visitor_config,
+        format!(
+            "{ST_CONFIG}\n[[operations]]\ninclude-path-regex = \"^/api/v1/chat/conversations/\\\\{{id\\\\}}\"\nparameters = {{ \"path.id\" = {} }}\n",
+            visitor.id
+        ),
+    )
+    .unwrap();
+    tokio::task::block_in_place(|| {
         run(
             &st,
             &visitor_config,
             &server,
-            &visitor_token,
+            &visitor.token,
             &["--include-path-regex", "^/api/v1/chat/"],
             "visitor token, the chat operations",
-        );
+        )
     });
     drop(dir);
 }

@@ -137,8 +137,9 @@ fn error_response(status: &str, description: &str) -> Response {
             .schema(Some(Ref::from_schema_name("ErrorBody")))
             .build(),
     );
-    // A path segment that does not parse (an id past i64) is refused by axum's own extractor,
-    // before any handler, with a plain-text sentence.
+    // A path segment that is not UTF-8 once percent-decoded is refused by axum's own
+    // extractor where a handler uses it (the plugin webhooks' `{name}`), before the
+    // handler, with a plain-text sentence. `ApiPath` answers such ids with the 404 body.
     if status == "400" {
         response.content("text/plain", ContentBuilder::new().build())
     } else {
@@ -404,6 +405,12 @@ fn exact_schemas() -> Vec<(&'static str, Value)> {
             json!({"type": ["string", "null"], "minLength": 1, "maxLength": 128,
                 "description": "Makes a retry a no-op that returns the first replies; 1 to \
                     128 bytes."}),
+        ),
+        (
+            "/paths/~1api~1v1~1chat~1conversations~1{id}~1messages/post/responses/409",
+            json!({"description": "The conversation is closed: start a new one",
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}),
         ),
         (
             // `null` clears the hours, so the body is `Option<WorkingHoursDto>`; utoipa

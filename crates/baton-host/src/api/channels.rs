@@ -3,11 +3,11 @@
 //! mails are quarantined); the email quarantine, listed and retried on request.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use baton_channel_email::RetryError;
 use baton_core::ids::ConversationId;
-use baton_http::{ApiError, ApiJson, ApiQuery};
+use baton_http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use baton_store::StoredMail;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -151,7 +151,7 @@ fn retry_error(error: RetryError) -> ApiError {
 pub(crate) async fn quarantine(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<ApiJson<QuarantineList>, ApiError> {
     let mails = state
         .email
@@ -189,7 +189,7 @@ pub struct RetryResult {
 pub(crate) async fn retry(
     State(state): State<AppState>,
     _staff: Staff,
-    Path((name, id)): Path<(String, i64)>,
+    ApiPath((name, id)): ApiPath<(String, i64)>,
 ) -> Result<ApiJson<RetryResult>, ApiError> {
     let status = state.email.retry(&name, id).await.map_err(retry_error)?;
     state.engine.wake_outbox();
@@ -272,7 +272,7 @@ fn mail_dto(mail: StoredMail, with_text: bool) -> MailDto {
 pub(crate) async fn mails(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiQuery(query): ApiQuery<MailsQuery>,
 ) -> Result<ApiJson<MailList>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
@@ -296,7 +296,7 @@ pub(crate) async fn mails(
 pub(crate) async fn conversation_mails(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<MailList>, ApiError> {
     let id = ConversationId(id);
     // 404 for a conversation that does not exist.
