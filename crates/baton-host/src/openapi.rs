@@ -167,7 +167,7 @@ pub fn document() -> Value {
 
 /// Simulate's draft `settings` are the PUT document's shape without its value checks:
 /// a draft is tried as it is being edited, so nothing in it is refused but its shape
-/// (any `u32` timeout, messages of any length, no destination). `DraftSettings` is
+/// (any `u32` timeout, messages of any length, no destination needed). `DraftSettings` is
 /// `SettingsDoc` with those checks left out, and simulate's body points to it.
 fn add_draft_settings(doc: &mut Value) {
     let Some(schemas) = doc
@@ -191,7 +191,8 @@ fn add_draft_settings(doc: &mut Value) {
         }
     }
     draft["description"] = json!(
-        "The PUT document as a draft: only its shape is checked, not its values or references"
+        "The PUT document as a draft: its shape is checked (a destination names what its \
+         kind routes to), not its values or references"
     );
     draft["properties"]["live_reply_timeout_seconds"] = json!({
         "type": "integer", "minimum": 0, "maximum": u32::MAX, "default": 300});

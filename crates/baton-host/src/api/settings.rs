@@ -389,7 +389,8 @@ fn char_span(text: &str, trigger: &Trigger) -> Option<[usize; 2]> {
 
 #[utoipa::path(post, path = "/api/v1/handoff/simulate", tag = "handoff", request_body = SimulateRequest,
     responses((status = 200, body = SimulateResponse), (status = 422, body = baton_http::ErrorBody,
-        description = "A blank text")),
+        description = "A blank text, or a draft destination without the inbox or workflow \
+        its kind names")),
     security(("bearer" = [])))]
 pub(crate) async fn simulate(
     State(state): State<AppState>,
