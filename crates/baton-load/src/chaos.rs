@@ -74,22 +74,44 @@ const IN_FLIGHT: Duration = Duration::from_secs(2);
 /// Whether the receipts of one outbox row beyond the rows marked delivered are sends a
 /// kill caught in flight: the outbox is at least once (no provider here can make a send
 /// idempotent), so a row may be sent again after its host died between the provider's
-/// answer and the commit. Each repeat must follow a kill that came at most [`IN_FLIGHT`]
-/// after the receipt before it; any other repeat is a delivery made twice. `times` in
-/// arrival order.
+/// answer and the commit. Each repeat must follow a kill that came within [`IN_FLIGHT`]
+/// of the receipt before it (before it too: a host killed right after sending the end of
+/// a mail leaves the server to accept it after the kill); any other repeat is a delivery
+/// made twice. `times` in arrival order.
 pub(crate) fn resent_after_kills(times: &[SystemTime], rows: usize, kills: &[SystemTime]) -> bool {
     let repeats = times.len().saturating_sub(rows.max(1));
-    let explained = times
-        .windows(2)
-        .filter(|pair| {
-            kills.iter().any(|kill| {
-                *kill >= pair[0]
-                    && *kill <= pair[1]
-                    && kill.duration_since(pair[0]).unwrap_or_default() <= IN_FLIGHT
-            })
-        })
-        .count();
+    // A kill explains one repeat at most.
+    let mut used = vec![false; kills.len()];
+    let mut explained = 0;
+    for pair in times.windows(2) {
+        let found = kills.iter().enumerate().position(|(i, kill)| {
+            let near = match kill.duration_since(pair[0]) {
+                Ok(after) => after <= IN_FLIGHT,
+                Err(before) => before.duration() <= IN_FLIGHT,
+            };
+            !used[i] && near && *kill <= pair[1]
+        });
+        if let Some(i) = found {
+            used[i] = true;
+            explained += 1;
+        }
+    }
     repeats > 0 && explained >= repeats
+}
+
+/// Receipt and kill times, in seconds since the epoch, for a violation's message.
+pub(crate) fn moments(times: &[SystemTime], kills: &[SystemTime]) -> String {
+    let secs = |t: &SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let list = |ts: &[SystemTime]| {
+        ts.iter()
+            .map(|t| format!("{:.3}", secs(t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("received at {}; kills at {}", list(times), list(kills))
 }
 
 /// Conversations each staff member may hold: small, so the capacity rule is exercised.
@@ -967,6 +989,9 @@ mod tests {
         assert!(!resent_after_kills(&[t(0), t(900)], 1, &[t(950)]));
         // A kill between them, but long after the first send was answered and recorded.
         assert!(!resent_after_kills(&[t(0), t(9_000)], 1, &[t(5_000)]));
+        // Killed just after sending the end of the mail: the server accepts it after.
+        assert!(resent_after_kills(&[t(2_050), t(2_900)], 1, &[t(2_000)]));
+        assert!(!resent_after_kills(&[t(9_000), t(9_900)], 1, &[t(2_000)]));
         // Two repeats need two kills that caught a send.
         assert!(!resent_after_kills(&[t(0), t(900), t(1_800)], 1, &[t(300)]));
         assert!(resent_after_kills(

@@ -20,7 +20,7 @@ use baton_e2e::mail::{Dovecot, Received, SmtpSink};
 use baton_store::SeaStore;
 use tokio::sync::Mutex;
 
-use crate::chaos::{Rng, resent_after_kills, rows, string, text};
+use crate::chaos::{Rng, moments, resent_after_kills, rows, string, text};
 
 /// The customers' addresses and Message-IDs are in this domain, never the mailbox's.
 const CUSTOMERS: &str = "customers.test";
@@ -389,7 +389,8 @@ pub(crate) async fn check(
         } else if n > marked {
             report.violations.push(format!(
                 "mail {id:?} reached the SMTP server {n} times for {marked} email outbox rows \
-                 marked delivered: delivered more than once"
+                 marked delivered: delivered more than once ({})",
+                moments(times, kills)
             ));
         }
     }

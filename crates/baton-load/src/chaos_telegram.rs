@@ -16,7 +16,7 @@ use baton_store::SeaStore;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::chaos::{Hosts, Rng, resent_after_kills, rows, string, text};
+use crate::chaos::{Hosts, Rng, moments, resent_after_kills, rows, string, text};
 
 const SECRET: &str = "chaos-secret_token";
 
@@ -214,8 +214,10 @@ pub(crate) async fn check(
         } else if n > rows {
             report.violations.push(format!(
                 "Telegram chat {} got {n} sendMessage calls of {:?} for {rows} outbox rows \
-                 marked delivered: delivered more than once",
-                key.0, key.1
+                 marked delivered: delivered more than once ({})",
+                key.0,
+                key.1,
+                moments(times, kills)
             ));
         }
     }
