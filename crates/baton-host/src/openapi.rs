@@ -408,6 +408,12 @@ fn exact_schemas() -> Vec<(&'static str, Value)> {
                     128 bytes."}),
         ),
         (
+            // A settings version, quoted or not, weak or not; `*` is any version.
+            "/paths/~1api~1v1~1handoff~1settings/put/parameters/0/schema",
+            json!({"type": "string",
+                "pattern": "^[ \\t]*(\\*|(W/)*\"*[+-]?[0-9]{1,18}\"*)[ \\t]*$"}),
+        ),
+        (
             "/paths/~1api~1v1~1chat~1conversations~1{id}~1messages/post/responses/409",
             json!({"description": "The conversation is closed: start a new one",
                 "content": {"application/json": {
@@ -444,6 +450,8 @@ mod tests {
             generated.pointer(last_event_id).unwrap()["name"],
             "Last-Event-ID"
         );
+        let if_match = "/paths/~1api~1v1~1handoff~1settings/put/parameters/0";
+        assert_eq!(generated.pointer(if_match).unwrap()["name"], "If-Match");
         for (pointer, _) in exact_schemas() {
             let (parent, _) = pointer.rsplit_once('/').unwrap();
             assert!(
