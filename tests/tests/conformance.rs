@@ -8,6 +8,8 @@
 //! in a virtualenv and sets `BATON_REQUIRE_SCHEMATHESIS=1`. Elsewhere the test says it is
 //! skipped when there is none.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -87,6 +89,8 @@ fn schemathesis_or_skip() -> Option<PathBuf> {
 fn run(st: &Path, config: &Path, server: &Server, token: &str, extra: &[&str], what: &str) {
     let started = Instant::now();
     let output = Command::new(st)
+        // schemathesis keeps a `.schemathesis/` cache in its working directory.
+        .current_dir(config.parent().unwrap())
         .arg("--no-color")
         .arg("--config-file")
         .arg(config)
