@@ -474,6 +474,36 @@ impl Received {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.raw).into_owned()
     }
+
+    /// One of its header fields (the first of that name, case-insensitive), unfolded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        header(&self.text(), name)
+    }
+}
+
+/// A header field of the raw mail `raw` (the first of that name, case-insensitive),
+/// unfolded; CRLF or LF line ends.
+pub fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    let mut lines = head.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        let Some((field, value)) = line.split_once(':') else {
+            continue;
+        };
+        if field.eq_ignore_ascii_case(name) {
+            let mut value = value.trim().to_owned();
+            while let Some(next) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
+                value.push(' ');
+                value.push_str(next.trim());
+            }
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// A running SMTP server on 127.0.0.1 that accepts every mail (unless told to fail) and

@@ -47,27 +47,6 @@ fn mail(from: &str, id: &str, subject: &str, headers: &str, body: &str) -> Vec<u
     .into_bytes()
 }
 
-/// A header of a received mail, unfolded.
-fn header(received: &Received, name: &str) -> Option<String> {
-    let text = received.text();
-    let head = text.split("\r\n\r\n").next().unwrap_or_default().to_owned();
-    let mut lines = head.split("\r\n").peekable();
-    while let Some(line) = lines.next() {
-        let Some((field, value)) = line.split_once(':') else {
-            continue;
-        };
-        if field.eq_ignore_ascii_case(name) {
-            let mut value = value.trim().to_owned();
-            while let Some(next) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
-                value.push(' ');
-                value.push_str(next.trim());
-            }
-            return Some(value);
-        }
-    }
-    None
-}
-
 fn to_of(received: &Received) -> String {
     received.to.join(",")
 }
@@ -154,32 +133,28 @@ async fn conversation_by_mail(backend: Backend) {
     assert_eq!(to_of(answer), "ann@example.org");
     assert!(answer.text().contains("3 to 5 days"), "{}", answer.text());
     assert_eq!(
-        header(answer, "In-Reply-To").as_deref(),
+        answer.header("In-Reply-To").as_deref(),
         Some("<q1@example.org>")
     );
     assert_eq!(
-        header(answer, "References").as_deref(),
+        answer.header("References").as_deref(),
         Some("<q1@example.org>")
     );
     assert_eq!(
-        header(answer, "Auto-Submitted").as_deref(),
+        answer.header("Auto-Submitted").as_deref(),
         Some("auto-replied")
     );
-    assert!(
-        header(answer, "X-Baton-Loop").is_some(),
-        "{}",
-        answer.text()
-    );
-    let subject = header(answer, "Subject").unwrap();
+    assert!(answer.header("X-Baton-Loop").is_some(), "{}", answer.text());
+    let subject = answer.header("Subject").unwrap();
     let conversations = email_conversations(&server).await;
     assert_eq!(conversations.len(), 1, "{conversations:?}");
     let id = conversations[0]["id"].as_i64().unwrap();
     assert_eq!(subject, format!("Re: Shipping question [#c{id}]"));
     assert_eq!(
-        header(answer, "Reply-To").as_deref(),
+        answer.header("Reply-To").as_deref(),
         Some(format!("support+c{id}@example.test").as_str())
     );
-    let ours = header(answer, "Message-ID").unwrap();
+    let ours = answer.header("Message-ID").unwrap();
     assert!(ours.ends_with("@example.test>"), "{ours}");
 
     // An out-of-office answer to our mail is recorded and never answered.
@@ -210,10 +185,10 @@ async fn conversation_by_mail(backend: Backend) {
     let second = &received[1];
     assert!(second.text().contains("30 days"), "{}", second.text());
     assert_eq!(
-        header(second, "In-Reply-To").as_deref(),
+        second.header("In-Reply-To").as_deref(),
         Some("<q2@example.org>")
     );
-    let references = header(second, "References").unwrap();
+    let references = second.header("References").unwrap();
     assert!(
         references.starts_with("<q1@example.org>")
             && references.contains(&ours)
@@ -279,7 +254,7 @@ async fn conversation_by_mail(backend: Backend) {
     let handoff = &received[2];
     assert!(handoff.text().contains(AVAILABLE_MSG), "{}", handoff.text());
     assert_eq!(
-        header(handoff, "In-Reply-To").as_deref(),
+        handoff.header("In-Reply-To").as_deref(),
         Some("<q3@example.org>")
     );
     let conversation = server.conversation(id).await;
@@ -300,13 +275,14 @@ async fn conversation_by_mail(backend: Backend) {
     let received = sink.wait_for(4, WAIT).await;
     let human = &received[3];
     assert!(human.text().contains("Fay here"), "{}", human.text());
-    assert_eq!(header(human, "Auto-Submitted"), None);
+    assert_eq!(human.header("Auto-Submitted"), None);
     assert_eq!(
-        header(human, "In-Reply-To").as_deref(),
-        Some(header(handoff, "Message-ID").unwrap().as_str())
+        human.header("In-Reply-To").as_deref(),
+        Some(handoff.header("Message-ID").unwrap().as_str())
     );
     assert!(
-        header(human, "References")
+        human
+            .header("References")
             .unwrap()
             .starts_with("<q1@example.org>")
     );
@@ -344,7 +320,7 @@ async fn conversation_by_mail(backend: Backend) {
          Final-Recipient: rfc822; ann@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
          --b1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {SUPPORT}\r\nTo: ann@example.org\r\n\
          Message-ID: {}\r\nSubject: x\r\n\r\n--b1--\r\n",
-        header(human, "Message-ID").unwrap()
+        human.header("Message-ID").unwrap()
     );
     dovecot.deliver(bounce.as_bytes());
     // A mail that cannot be parsed is quarantined and blocks nothing.
@@ -745,7 +721,7 @@ async fn threading_without_headers(backend: Backend) {
         .post(&format!("/api/v1/conversations/{id}/close"), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let ours = header(&first, "Message-ID").unwrap();
+    let ours = first.header("Message-ID").unwrap();
     dovecot.deliver(&mail(
         "ida@example.org",
         "i4@example.org",
@@ -756,11 +732,12 @@ async fn threading_without_headers(backend: Backend) {
     let received = sink.wait_for(4, WAIT).await;
     let answer = &received[3];
     assert_eq!(
-        header(answer, "In-Reply-To").as_deref(),
+        answer.header("In-Reply-To").as_deref(),
         Some("<i4@example.org>")
     );
     assert!(
-        header(answer, "References")
+        answer
+            .header("References")
             .unwrap()
             .starts_with("<i1@example.org>")
     );
@@ -773,6 +750,6 @@ async fn threading_without_headers(backend: Backend) {
         .unwrap();
     assert_eq!(server.conversation(next).await["status"], "open");
     assert_eq!(server.conversation(id).await["status"], "closed");
-    let subject = header(answer, "Subject").unwrap();
+    let subject = answer.header("Subject").unwrap();
     assert!(subject.ends_with(&format!("[#c{next}]")), "{subject}");
 }

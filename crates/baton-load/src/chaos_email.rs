@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, anyhow};
-use baton_e2e::mail::{Dovecot, Received, SmtpSink};
+use baton_e2e::mail::{Dovecot, Received, SmtpSink, header};
 use baton_store::SeaStore;
 use tokio::sync::Mutex;
 
@@ -95,30 +95,6 @@ impl MailServers {
             .map_err(|e| anyhow!("putting a mail into the mailbox: {e}"))?;
         Ok(())
     }
-}
-
-/// A header of a raw mail, unfolded.
-fn header(raw: &str, name: &str) -> Option<String> {
-    let head = raw
-        .split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
-    let mut lines = head.split('\n').peekable();
-    while let Some(line) = lines.next() {
-        let Some((field, value)) = line.split_once(':') else {
-            continue;
-        };
-        if field.eq_ignore_ascii_case(name) {
-            let mut value = value.trim().to_owned();
-            while let Some(next) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
-                value.push(' ');
-                value.push_str(next.trim());
-            }
-            return Some(value);
-        }
-    }
-    None
 }
 
 /// The bare ids of a Message-ID, In-Reply-To or References value.
@@ -376,7 +352,8 @@ pub(crate) async fn check(
     }
     let mut received: HashMap<String, Vec<SystemTime>> = HashMap::new();
     for receipt in receipts {
-        let id = header(&receipt.text(), "message-id")
+        let id = receipt
+            .header("message-id")
             .and_then(|value| ids(&value).pop())
             .unwrap_or_default();
         received.entry(id).or_default().push(receipt.at);

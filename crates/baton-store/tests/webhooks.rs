@@ -95,6 +95,21 @@ async fn hand_off(store: &SeaStore, settings: &HandoffSettings) -> ConversationI
     id
 }
 
+/// Subscribes `http://127.0.0.1:9/{path}` to `event`; its id.
+async fn subscribe(store: &SeaStore, owner: UserId, path: &str, event: &str) -> i64 {
+    store
+        .create_webhook(
+            &format!("http://127.0.0.1:9/{path}"),
+            &[event.into()],
+            "whsec_AAAA",
+            owner,
+            Utc::now(),
+        )
+        .await
+        .expect("webhook")
+        .id
+}
+
 /// Every due delivery, as (webhook id, parsed body), in outbox order.
 async fn claim_all(store: &SeaStore) -> Vec<(i64, Value)> {
     let now = Utc::now() + Duration::days(1);
@@ -111,28 +126,8 @@ async fn claim_all(store: &SeaStore) -> Vec<(i64, Value)> {
 async fn a_reroute_and_a_requeue_are_events_in_sequence(db: Db) {
     let store = &db.store;
     let (owner, users, settings) = setup(store).await;
-    let all = store
-        .create_webhook(
-            "http://127.0.0.1:9/all",
-            &["*".into()],
-            "whsec_AAAA",
-            owner,
-            Utc::now(),
-        )
-        .await
-        .expect("webhook")
-        .id;
-    let moves_only = store
-        .create_webhook(
-            "http://127.0.0.1:9/moves",
-            &["conversation.rerouted".into()],
-            "whsec_AAAA",
-            owner,
-            Utc::now(),
-        )
-        .await
-        .expect("webhook")
-        .id;
+    let all = subscribe(store, owner, "all", "*").await;
+    let moves_only = subscribe(store, owner, "moves", "conversation.rerouted").await;
     let id = hand_off(store, &settings).await;
     let first = store.conversation(id).await.expect("get");
     let baton_engine::model::Assignee::User(first_owner) = first.assignee else {
@@ -230,17 +225,7 @@ async fn a_reroute_and_a_requeue_are_events_in_sequence(db: Db) {
 async fn history_past_the_retention_is_pruned_in_batches_and_pending_deliveries_stay(db: Db) {
     let store = &db.store;
     let (owner, _, settings) = setup(store).await;
-    let hook = store
-        .create_webhook(
-            "http://127.0.0.1:9/all",
-            &["*".into()],
-            "whsec_AAAA",
-            owner,
-            Utc::now(),
-        )
-        .await
-        .expect("webhook")
-        .id;
+    let hook = subscribe(store, owner, "all", "*").await;
     for _ in 0..3 {
         hand_off(store, &settings).await;
     }
