@@ -36,9 +36,10 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "chaos",
-        "release build, then web chat visitors, Telegram updates through the shipped plugin and staff \
-         (claims, replies, closes, handbacks) while the server is SIGKILLed and restarted N times; checks every invariant in the database, \
-         exit 1 on a violation ([--kills 20] [--database sqlite|postgres] [--hosts 1|3])",
+        "release build, then web chat visitors, Telegram updates through the shipped plugin, email customers \
+         (a real Dovecot mailbox and SMTP sink) and staff (claims, replies, closes, handbacks) while the server \
+         is SIGKILLed and restarted N times; checks every invariant in the database, exit 1 on a violation \
+         ([--kills 20] [--database sqlite|postgres] [--hosts 1|3] [--telegram-chats 4] [--email-customers 3])",
     ),
     (
         "bench",
