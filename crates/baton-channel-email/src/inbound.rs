@@ -197,7 +197,6 @@ impl Inbound {
         if class.kind != Kind::Human {
             return self.ignore(&mailbox.name, id, &mail, &class, found).await;
         }
-        let conversation = self.conversation(mailbox, &mail, found).await?;
         let text = if mail.new_text.trim().is_empty() {
             // Nothing but quoted history (or attachments): staff and the agent see
             // the whole text rather than nothing.
@@ -212,9 +211,27 @@ impl Inbound {
         } else {
             text
         };
-        self.engine
-            .ingest(&conversation, &text, Some(&mail.message_id))
-            .await?;
+        // A close can land between finding the conversation and storing the mail: the
+        // thread then goes on in the next conversation, as a later mail would.
+        let mut tries = 0;
+        let conversation = loop {
+            let conversation = self.conversation(mailbox, &mail, found).await?;
+            match self
+                .engine
+                .ingest(&conversation, &text, Some(&mail.message_id))
+                .await
+            {
+                Err(StoreError::Conflict(_))
+                    if conversation.status == ConversationStatus::Open && tries < 3 =>
+                {
+                    tries += 1;
+                }
+                outcome => {
+                    outcome?;
+                    break conversation;
+                }
+            }
+        };
         self.store
             .finish_email(
                 id,
