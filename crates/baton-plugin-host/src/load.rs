@@ -97,13 +97,7 @@ pub fn load(spec: &PluginSpec) -> Result<Plugin, LoadError> {
             magic,
         });
     }
-    let mismatch = |plugin_abi| LoadError::AbiMismatch {
-        name: name(),
-        path: path(),
-        plugin_abi,
-        host_abi: ABI_VERSION,
-        sdk_version: baton_plugin_sdk::SDK_VERSION,
-    };
+    let mismatch = |plugin_abi| abi_mismatch(spec, plugin_abi);
     if version != ABI_VERSION {
         return Err(mismatch(version));
     }
@@ -130,6 +124,17 @@ pub fn load_linked(
     // SAFETY: code linked into this binary is never unloaded; what the function returned
     // is checked as for a library.
     unsafe { instantiate(spec, vtable_fn()) }
+}
+
+/// A plugin built for another ABI version than this host's.
+fn abi_mismatch(spec: &PluginSpec, plugin_abi: u32) -> LoadError {
+    LoadError::AbiMismatch {
+        name: spec.name.clone(),
+        path: spec.path.clone(),
+        plugin_abi,
+        host_abi: ABI_VERSION,
+        sdk_version: baton_plugin_sdk::SDK_VERSION,
+    }
 }
 
 /// Checks the vtable's size, version and kind, then creates the instance.
@@ -159,13 +164,7 @@ unsafe fn instantiate(spec: &PluginSpec, vtable: *const PluginVTable) -> Result<
     // SAFETY: the table is at least as large as the struct this host reads, and it is a
     // static in a library that is never unloaded.
     let vtable: &'static PluginVTable = unsafe { &*vtable };
-    let mismatch = |plugin_abi| LoadError::AbiMismatch {
-        name: name(),
-        path: path(),
-        plugin_abi,
-        host_abi: ABI_VERSION,
-        sdk_version: baton_plugin_sdk::SDK_VERSION,
-    };
+    let mismatch = |plugin_abi| abi_mismatch(spec, plugin_abi);
     if vtable.abi_version != ABI_VERSION {
         return Err(mismatch(vtable.abi_version));
     }
